@@ -1,0 +1,1 @@
+"""Demo application package."""

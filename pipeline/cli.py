@@ -1,0 +1,210 @@
+"""Thin CLI: arguments → Config → run → exit code. One handler maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import NoReturn
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from pipeline import __version__, config, evidence, gate, runner, toolenv
+from pipeline.model import Severity
+from pipeline.report.terminal import print_summary
+from pipeline.run import execute, utc_now
+from pipeline.scanners import SCANNER_NAMES, registry
+
+
+class UsageError(Exception):
+    """A bad flag or argument (exit 3)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="compliance-pipeline",
+        description="Run security scanners on a repository and write audit-grade evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = sub.add_parser(
+        "scan",
+        help="scan a repository and write findings.json and raw tool outputs",
+        description=(
+            "Scan PATH with detect-secrets, bandit, pip-audit and checkov in parallel. "
+            "Exit 0: nothing at or above the threshold; 1: findings at or above it; "
+            "2: incomplete (a scanner failed or something was not assessed); 3: usage error."
+        ),
+    )
+    scan.add_argument("path", nargs="?", default=".", help="the repository to scan (default: .)")
+    scan.add_argument("-o", "--output", help="evidence folder (default: ./compliance-evidence)")
+    scan.add_argument("-c", "--config", type=Path, help="configuration file (TOML)")
+    scan.add_argument("--threshold", help="lowest severity that fails the run (default: high)")
+    scan.add_argument(
+        "-j", "--jobs", type=int, help="concurrent scanner processes (default: cores)"
+    )
+    scan.add_argument(
+        "--tools", choices=("managed", "path"), help="pinned environments (managed) or PATH"
+    )
+    scan.add_argument(
+        "--skip", action="append", default=[], metavar="SCANNER", help="disable a scanner"
+    )
+    scan.add_argument(
+        "--only", action="append", default=[], metavar="SCANNER", help="run only these scanners"
+    )
+    scan.add_argument("--no-progress", action="store_true", help="no live progress display")
+
+    tools = sub.add_parser("tools", help="manage the scanners' pinned environments")
+    tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=_Parser)
+    tsub.add_parser("install", help="build every scanner environment from the locks now")
+    tsub.add_parser("list", help="show each scanner environment, its lock digest and status")
+    return parser
+
+
+def _scanner_names(names: list[str], flag: str) -> list[str]:
+    for n in names:
+        if n not in SCANNER_NAMES:
+            raise UsageError(f"{flag} {n}: unknown scanner (known: {', '.join(SCANNER_NAMES)})")
+    return names
+
+
+def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
+    cfg = config.load(target, SCANNER_NAMES, args.config)
+    if args.threshold:
+        try:
+            cfg = replace(cfg, threshold=Severity.parse(args.threshold))
+        except ValueError as exc:
+            raise UsageError(f"--threshold: {exc}") from None
+    if args.output:
+        cfg = replace(cfg, output=args.output)
+    if args.jobs is not None:
+        if args.jobs < 0:
+            raise UsageError("--jobs: must be 0 (auto) or more")
+        cfg = replace(cfg, jobs=args.jobs)
+    if args.tools:
+        cfg = replace(cfg, tools=args.tools)
+    skip = set(_scanner_names(args.skip, "--skip"))
+    only = set(_scanner_names(args.only, "--only"))
+    scanners = dict(cfg.scanners)
+    for name, sc in scanners.items():
+        if name in skip or (only and name not in only):
+            scanners[name] = replace(sc, enabled=False)
+    return replace(cfg, scanners=MappingProxyType(scanners))
+
+
+def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
+    target = Path(args.path)
+    if not target.is_dir():
+        raise UsageError(f"PATH {args.path}: not a folder")
+    cfg = _effective_config(args, target)
+    output = Path(cfg.output)
+    scanners = registry()
+    show = not args.no_progress and err.is_terminal
+    with Progress(
+        TextColumn("{task.description:<15}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[state]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(name: str, event: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=max(total, 1), state="")
+            state = {"setup": "preparing", "start": "running", "job": "running", "done": "done"}
+            progress.update(tasks[name], completed=done, total=max(total, 1), state=state[event])
+
+        result = execute(
+            target,
+            cfg,
+            scanners,
+            runner.run,
+            utc_now,
+            os.environ,
+            progress=on_progress,
+            output_dir=output,
+        )
+    written = evidence.write(result, output)
+    print_summary(result.report, out, output_dir=str(written))
+    return gate.exit_code(result.report)
+
+
+def cmd_tools(args: argparse.Namespace, out: Console, err: Console) -> int:
+    scanners = registry()
+    if args.tools_command == "install":
+        failed = 0
+        with ThreadPoolExecutor(max_workers=len(scanners)) as pool:
+            setups = list(
+                pool.map(
+                    lambda s: toolenv.ensure(s.distribution, s.executable, runner.run, os.environ),
+                    scanners.values(),
+                )
+            )
+        for s in setups:
+            if s.error:
+                failed += 1
+                err.print(f"[red]{s.distribution}: {s.error}[/red]")
+            else:
+                version = s.distributions.get(s.distribution, "?")
+                out.print(f"{s.distribution} {version}: {s.env_dir}", soft_wrap=True)
+        return gate.EXIT_INCOMPLETE if failed else gate.EXIT_PASS
+    rows = toolenv.list_environments(tuple(s.distribution for s in scanners.values()), os.environ)
+    if not out.is_terminal:
+        out.print_json(json.dumps(rows))
+        return 0
+    table = Table("scanner", "version", "lock", "status", "path")
+    for r in rows:
+        table.add_row(r["distribution"], r["version"], r["lock"], r["status"], r["path"])
+    out.print(table)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=120)  # logs and CI: do not squeeze to 80
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "scan":
+            return cmd_scan(args, out, err)
+        return cmd_tools(args, out, err)
+    except (UsageError, config.ConfigError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        return gate.EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("interrupted: no evidence written for this run", markup=False)
+        return gate.EXIT_INCOMPLETE
+    except Exception as exc:  # the one place internal errors become an exit code
+        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)
+        if debug:
+            err.print(traceback.format_exc(), markup=False)
+        return gate.EXIT_INCOMPLETE

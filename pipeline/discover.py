@@ -1,0 +1,264 @@
+"""What is in the target: the file inventory, Python files, manifests, IaC frameworks.
+
+Discovery never follows symbolic links (a link out of the target or a link
+loop is recorded as skipped), honours `.gitignore` when the target is in a git
+work tree (through `git ls-files`), and always skips version-control folders,
+virtual environments, `node_modules` and vendored folders.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+
+from pipeline import manifests
+from pipeline.model import SkippedPath as Skipped
+from pipeline.runner import Runner
+
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        "vendor",
+        "vendored",
+        "_vendor",
+        "third_party",
+        "site-packages",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".terraform",
+    }
+)
+SNIFF_BYTES = 8192
+_BLANKS = re.compile(rb"[ \t]{17,}")
+LONG_LINE = 1000
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    """Relative to the target, with forward slashes."""
+    size: int
+    binary: bool = False
+    utf8: bool = True
+    """False for a text file that is not valid UTF-8."""
+    max_line: int = 0
+    """Length of the longest line (only measured for files within the size limit)."""
+    blank_run: int = 0
+    """Longest run of spaces and tabs (some scanners' regular expressions are cubic in it)."""
+    oversized: bool = False
+
+
+@dataclass(frozen=True)
+class Inventory:
+    root: Path
+    files: tuple[FileInfo, ...]
+    skipped: tuple[Skipped, ...] = ()
+    git: bool = False
+    iac: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """checkov framework name → files of that framework."""
+
+    @property
+    def python_files(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files if f.path.endswith((".py", ".pyw")))
+
+    @property
+    def manifests(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files if manifests.manifest_kind(f.path))
+
+    def text_files(self) -> tuple[FileInfo, ...]:
+        return tuple(f for f in self.files if not f.binary)
+
+
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """True when a pattern matches the path or one of its parent folders.
+
+    Patterns are fnmatch globs on the target-relative path, where `*` also
+    crosses `/`: `docs/*`, `*.min.js`, `tests/fixtures`.
+    """
+    parts = PurePosixPath(path).parts
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(fnmatch.fnmatchcase(p, pat.rstrip("/")) for pat in patterns for p in prefixes)
+
+
+def _git_files(root: Path, runner: Runner) -> list[str] | None:
+    probe = runner(["git", "rev-parse", "--is-inside-work-tree"], root, os.environ, 30)
+    if probe.returncode != 0 or probe.stdout.strip() != "true":
+        return None
+    listing = runner(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        root,
+        os.environ,
+        120,
+    )
+    if listing.returncode != 0:
+        return None
+    return sorted({p for p in listing.stdout.split("\0") if p})
+
+
+def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
+    paths: list[str] = []
+    skipped: list[Skipped] = []
+
+    def onerror(err: OSError) -> None:
+        rel = os.path.relpath(err.filename or root, root) if err.filename else "."
+        skipped.append(Skipped(Path(rel).as_posix(), f"cannot list folder: {err.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
+        rel_dir = Path(os.path.relpath(dirpath, root))
+        keep = []
+        for d in sorted(dirnames):
+            full = Path(dirpath) / d
+            rel = (rel_dir / d).as_posix().removeprefix("./")
+            if full.is_symlink():
+                skipped.append(Skipped(rel, "symbolic link (not followed)"))
+            elif d in SKIP_DIRS or (full / "pyvenv.cfg").exists():
+                continue
+            else:
+                keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            paths.append((rel_dir / name).as_posix().removeprefix("./"))
+    return paths, skipped
+
+
+def _in_skipped_dir(path: str) -> bool:
+    return any(part in SKIP_DIRS for part in PurePosixPath(path).parts[:-1])
+
+
+def _inspect(root: Path, rel: str, max_size: int) -> FileInfo | Skipped:
+    full = root / rel
+    try:
+        st = full.lstat()
+    except OSError as exc:
+        return Skipped(rel, f"cannot stat: {exc.strerror}")
+    if stat.S_ISLNK(st.st_mode):
+        return Skipped(rel, "symbolic link (not followed)")
+    if not stat.S_ISREG(st.st_mode):
+        return Skipped(rel, "not a regular file")
+    try:
+        with open(full, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+            if b"\0" in head:
+                return FileInfo(rel, st.st_size, binary=True)
+            if st.st_size > max_size:
+                return FileInfo(rel, st.st_size, oversized=True)
+            data = head + fh.read()
+    except OSError as exc:
+        return Skipped(rel, f"cannot read: {exc.strerror}")
+    try:
+        data.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    max_line = max((len(line) for line in data.splitlines()), default=0)
+    blank_run = max((len(m) for m in _BLANKS.findall(data)), default=0)
+    return FileInfo(rel, st.st_size, utf8=utf8, max_line=max_line, blank_run=blank_run)
+
+
+_CFN = re.compile(rb"AWSTemplateFormatVersion|\bType\"?\s*:\s*\"?AWS::")
+_K8S_API = re.compile(rb"(?m)^\s*\"?apiVersion\"?\s*:")
+_K8S_KIND = re.compile(rb"(?m)^\s*\"?kind\"?\s*:")
+_OPENAPI = re.compile(rb"(?m)^\s*\"?(openapi|swagger)\"?\s*:")
+_ARM = re.compile(rb"deploymentTemplate\.json")
+
+
+def _frameworks_of(root: Path, info: FileInfo) -> list[str]:
+    path = PurePosixPath(info.path)
+    name = path.name
+    lower = name.lower()
+    found: list[str] = []
+    if lower.endswith(".tf"):
+        return ["terraform"]
+    if lower.endswith(".tf.json"):
+        return ["terraform_json"]
+    if lower.endswith(".bicep"):
+        return ["bicep"]
+    if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+        return ["dockerfile"]
+    parts = path.parts
+    in_workflows = len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows"
+    if in_workflows and lower.endswith((".yml", ".yaml")):
+        return ["github_actions"]
+    if lower in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+        return ["gitlab_ci"]
+    if lower == "bitbucket-pipelines.yml":
+        return ["bitbucket_pipelines"]
+    if lower in ("azure-pipelines.yml", "azure-pipelines.yaml"):
+        return ["azure_pipelines"]
+    if len(parts) >= 2 and parts[-2] == ".circleci" and lower in ("config.yml", "config.yaml"):
+        return ["circleci_pipelines"]
+    if lower in ("serverless.yml", "serverless.yaml"):
+        return ["serverless"]
+    if info.binary or info.oversized or not lower.endswith((".yml", ".yaml", ".json", ".template")):
+        return found
+    try:
+        head = (root / info.path).read_bytes()[:65536]
+    except OSError:
+        return found
+    if _CFN.search(head):
+        found.append("cloudformation")
+    elif _ARM.search(head):
+        found.append("arm")
+    elif _K8S_API.search(head) and _K8S_KIND.search(head):
+        found.append("kubernetes")
+    elif _OPENAPI.search(head):
+        found.append("openapi")
+    return found
+
+
+def discover(
+    root: Path,
+    runner: Runner,
+    exclude: tuple[str, ...] = (),
+    max_file_size: int = 2 * 1024 * 1024,
+    skip_dirs: tuple[Path, ...] = (),
+) -> Inventory:
+    """Inventory the target. `skip_dirs` are absolute folders to leave out (our own output)."""
+    root = root.resolve()
+    listed = _git_files(root, runner)
+    skipped: list[Skipped] = []
+    if listed is None:
+        rels, walk_skipped = _walk(root)
+        skipped.extend(walk_skipped)
+    else:
+        rels = listed
+    own = []
+    for d in skip_dirs:
+        try:
+            own.append(d.resolve().relative_to(root).as_posix())
+        except ValueError:
+            continue
+    files: list[FileInfo] = []
+    iac: dict[str, list[str]] = {}
+    for rel in rels:
+        if _in_skipped_dir(rel) or excluded(rel, exclude) or excluded(rel, tuple(own)):
+            continue
+        info = _inspect(root, rel, max_file_size)
+        if isinstance(info, Skipped):
+            skipped.append(info)
+            continue
+        files.append(info)
+        for fw in _frameworks_of(root, info):
+            iac.setdefault(fw, []).append(info.path)
+    return Inventory(
+        root=root,
+        files=tuple(files),
+        skipped=tuple(skipped),
+        git=listed is not None,
+        iac=MappingProxyType({k: tuple(v) for k, v in sorted(iac.items())}),
+    )

@@ -1,0 +1,167 @@
+"""The finding model: typed, frozen values that every later stage passes around.
+
+This module is the bottom of the import graph: it imports nothing of ours and
+does no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """One scale for every tool, ordered so that comparisons work."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a severity name case-insensitively; ValueError names the choices."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose one of {choices})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Status(enum.Enum):
+    """What happened to one scanner in one run."""
+
+    OK = "ok"
+    FAILED = "failed"
+    NOT_APPLICABLE = "not-applicable"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is: a path relative to the target, optional lines and resource."""
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+    resource: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    tool: str
+    rule_id: str
+    title: str
+    severity: Severity
+    location: Location
+    fingerprint: str
+    message: str = ""
+    cwe: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    remediation: str | None = None
+    help_url: str | None = None
+    snippet: str | None = None
+    """Masked: never the plaintext of a secret."""
+    confidence: str | None = None
+    package: str | None = None
+    installed_version: str | None = None
+    fixed_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotAssessed:
+    """Something in scope that a scanner could not check: never counted as clean."""
+
+    tool: str
+    item: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    """A path discovery did not hand to any scanner, and why (e.g. a symbolic link)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    """The exact tool that ran: distribution name, version, and where it came from."""
+
+    name: str
+    version: str
+    source: str
+    """'managed' (our pinned environment) or 'path' (found on PATH)."""
+    implementation: str | None = None
+    """For detect-secrets: which distribution provided the `detect_secrets` module."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One subprocess run of a scanner, as it is recorded in the evidence."""
+
+    argv: tuple[str, ...]
+    returncode: int | None
+    seconds: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    scanner: str
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[str, ...] = ()
+    not_assessed: tuple[NotAssessed, ...] = ()
+    tool: ToolInfo | None = None
+    invocations: tuple[Invocation, ...] = ()
+    seconds: float = 0.0
+    reason: str = ""
+    """Why the scanner was not applicable or disabled."""
+    rules_run: tuple[str, ...] = ()
+    """Rule ids the tool evaluated with at least one result (pass or fail)."""
+
+    @property
+    def complete(self) -> bool:
+        """True when the scanner ran and assessed everything in its scope."""
+        return self.status is not Status.FAILED and not self.not_assessed
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    commit: str | None = None
+    branch: str | None = None
+    remote: str | None = None
+    dirty: bool | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    target: str
+    started_at: str
+    """UTC, ISO 8601 with a trailing Z."""
+    finished_at: str
+    pipeline_version: str
+    config_digest: str
+    threshold: Severity
+    results: tuple[ScanResult, ...]
+    git: GitInfo = field(default_factory=GitInfo)
+    files: int = 0
+    """Files in the inventory handed to the scanners."""
+    skipped_paths: tuple[SkippedPath, ...] = ()
+    frameworks: tuple[str, ...] = ()
+    """IaC frameworks discovery found."""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for r in self.results for f in r.findings)
+
+    @property
+    def incomplete(self) -> bool:
+        return any(not r.complete for r in self.results)

@@ -1,0 +1,1 @@
+"""Pure writers: RunReport → text. Files are written by pipeline.evidence only."""

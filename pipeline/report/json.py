@@ -1,0 +1,125 @@
+"""findings.json: the machine-readable run (schema in docs/findings-schema.json)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from pipeline import gate
+from pipeline.model import Finding, RunReport, ScanResult, Severity
+
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.0.0"
+SCHEMA_VERSION = "1.0.0"
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "fingerprint": f.fingerprint,
+        "tool": f.tool,
+        "rule_id": f.rule_id,
+        "title": f.title,
+        "severity": f.severity.label,
+        "location": {
+            "path": f.location.path,
+            "start_line": f.location.start_line,
+            "end_line": f.location.end_line,
+            "resource": f.location.resource,
+        },
+        "message": f.message,
+        "cwe": list(f.cwe),
+        "aliases": list(f.aliases),
+        "remediation": f.remediation,
+        "help_url": f.help_url,
+        "snippet": f.snippet,
+        "confidence": f.confidence,
+        "package": f.package,
+        "installed_version": f.installed_version,
+        "fixed_versions": list(f.fixed_versions),
+    }
+
+
+def scanner_dict(r: ScanResult) -> dict[str, Any]:
+    return {
+        "name": r.scanner,
+        "status": r.status.value,
+        "complete": r.complete,
+        "reason": r.reason,
+        "tool": None
+        if r.tool is None
+        else {
+            "name": r.tool.name,
+            "version": r.tool.version,
+            "source": r.tool.source,
+            "implementation": r.tool.implementation,
+        },
+        "seconds": r.seconds,
+        "finding_count": len(r.findings),
+        "errors": list(r.errors),
+        "not_assessed": [{"item": n.item, "reason": n.reason} for n in r.not_assessed],
+        "rules_run": list(r.rules_run),
+        "invocations": [
+            {
+                "argv": list(i.argv),
+                "returncode": i.returncode,
+                "seconds": i.seconds,
+                "timed_out": i.timed_out,
+            }
+            for i in r.invocations
+        ],
+    }
+
+
+def severity_counts(findings: tuple[Finding, ...]) -> dict[str, int]:
+    counts = Counter(f.severity for f in findings)
+    return {s.label: counts.get(s, 0) for s in sorted(Severity, reverse=True)}
+
+
+def to_dict(report: RunReport) -> dict[str, Any]:
+    findings = sorted(
+        report.findings,
+        key=lambda f: (
+            -f.severity,
+            f.tool,
+            f.location.path,
+            f.location.start_line or 0,
+            f.fingerprint,
+        ),
+    )
+    return {
+        "$schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "pipeline_version": report.pipeline_version,
+        "target": report.target,
+        "git": {
+            "commit": report.git.commit,
+            "branch": report.git.branch,
+            "remote": report.git.remote,
+            "dirty": report.git.dirty,
+        },
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "config_digest": report.config_digest,
+        "threshold": report.threshold.label,
+        "verdict": gate.verdict(report).value,
+        "exit_code": gate.exit_code(report),
+        "summary": {
+            "findings": len(findings),
+            "by_severity": severity_counts(report.findings),
+            "by_scanner": {r.scanner: len(r.findings) for r in report.results},
+            "at_or_above_threshold": len(gate.blocking(report)),
+            "not_assessed": sum(len(r.not_assessed) for r in report.results),
+            "failed_scanners": [r.scanner for r in report.results if r.status.value == "failed"],
+        },
+        "inventory": {
+            "files": report.files,
+            "frameworks": list(report.frameworks),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped_paths],
+        },
+        "scanners": [scanner_dict(r) for r in report.results],
+        "findings": [finding_dict(f) for f in findings],
+    }
+
+
+def render(report: RunReport) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"

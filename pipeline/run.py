@@ -1,0 +1,365 @@
+"""The one place the flow is composed: discover → plan → run in parallel → parse → report.
+
+I/O, the clock, subprocesses and progress reporting are passed in, so tests
+drive the same code with real tools or injected faults.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from pipeline import __version__, fingerprint, manifests, resources, toolenv
+from pipeline.config import Config
+from pipeline.discover import discover
+from pipeline.model import (
+    Finding,
+    GitInfo,
+    Invocation,
+    NotAssessed,
+    RunReport,
+    ScanResult,
+    Severity,
+    Status,
+    ToolInfo,
+)
+from pipeline.redact import Scrubber
+from pipeline.runner import Runner, ToolRun
+from pipeline.scanners.base import Context, Job, NotApplicable, Parsed, Plan, Scanner, SeverityTable
+
+Clock = Callable[[], str]
+Progress = Callable[[str, str, int, int], None]
+"""(scanner, event, jobs done, jobs total): event is 'setup', 'start', 'job', 'done'."""
+
+PASSTHROUGH_ENV = re.compile(
+    r"^(PATH|HOME|USER|LOGNAME|LANG|LC_[A-Z]+|TZ|TMPDIR|TEMP|TMP|SYSTEMROOT|"
+    r"XDG_CACHE_HOME|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|"
+    r"PIP_[A-Z_]+|UV_[A-Z_]+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$"
+)
+IMPLEMENTATIONS = {"detect-secrets": ("detect-secrets", "bc-detect-secrets")}
+"""Distributions that install the same module: which one ran is recorded."""
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    report: RunReport
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """Per scanner: its invocations with the tool's own output (secret values masked)."""
+
+
+def load_severities(path: Path) -> SeverityTable:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return SeverityTable(
+        defaults=MappingProxyType(
+            {k: Severity.parse(v) for k, v in (data.get("defaults") or {}).items()}
+        ),
+        rules=MappingProxyType(
+            {str(k): Severity.parse(v) for k, v in (data.get("rules") or {}).items()}
+        ),
+    )
+
+
+def tool_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """A small, predictable environment: no cloud credentials or tokens of the caller."""
+    env = {k: v for k, v in environ.items() if PASSTHROUGH_ENV.match(k)}
+    env.update({"PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"})
+    env.setdefault("PATH", os.defpath)
+    return env
+
+
+def make_reader(root: Path) -> Callable[[str], str | None]:
+    root = root.resolve()
+
+    def read_text(rel: str) -> str | None:
+        path = (root / rel).resolve()
+        if root not in path.parents and path != root:
+            return None  # never read outside the target (e.g. through ../ or a link)
+        try:
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read_text
+
+
+def _strip_userinfo(url: str) -> str:
+    return re.sub(r"(?<=://)[^/@]+@", "", url)
+
+
+def git_info(root: Path, runner: Runner, environ: Mapping[str, str]) -> GitInfo:
+    def git(*args: str) -> str | None:
+        done = runner(["git", *args], root, environ, 30)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return GitInfo()
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    remote = git("remote", "get-url", "origin")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return GitInfo(
+        commit=commit,
+        branch=branch if branch and branch != "HEAD" else None,
+        remote=_strip_userinfo(remote) if remote else None,
+        dirty=bool(status) if status is not None else None,
+    )
+
+
+@dataclass
+class _Acc:
+    """Mutable per-scanner accumulator, private to one run."""
+
+    name: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    not_assessed: list[NotAssessed] = field(default_factory=list)
+    rules: set[str] = field(default_factory=set)
+    invocations: list[Invocation] = field(default_factory=list)
+    raw: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    version: str | None = None
+    failed: bool = False
+    seconds: float = 0.0
+
+    def fail(self, reason: str, items: tuple[str, ...]) -> None:
+        self.failed = True
+        self.errors.append(reason)
+        self.not_assessed.extend(
+            NotAssessed(self.name, item, f"{self.name} failed: {reason[:200]}") for item in items
+        )
+
+    def add(self, job: Job, done: ToolRun, parsed: Parsed) -> None:
+        self.seconds += done.seconds
+        argv = job.display_argv()
+        self.invocations.append(
+            Invocation(argv, done.returncode, round(done.seconds, 3), done.timed_out)
+        )
+        self.findings.extend(parsed.findings)
+        self.errors.extend(parsed.errors)
+        self.not_assessed.extend(parsed.not_assessed)
+        self.rules.update(parsed.rules_run)
+        self.secrets.extend(parsed.secrets)
+        self.version = self.version or parsed.version
+        if parsed.failure:
+            self.fail(parsed.failure, job.inputs)
+        self.raw.append(
+            {
+                "argv": list(argv),
+                "returncode": done.returncode,
+                "seconds": round(done.seconds, 3),
+                "timed_out": done.timed_out,
+                "output": parsed.raw if parsed.raw is not None else done.stdout[-20000:],
+                "stderr": done.stderr[-4000:],
+            }
+        )
+
+    def result(
+        self, scanner: Scanner, setup: toolenv.ToolSetup | None, scrub: Scrubber
+    ) -> ScanResult:
+        return ScanResult(
+            scanner=self.name,
+            status=Status.FAILED if self.failed else Status.OK,
+            findings=fingerprint.disambiguate(_scrub_finding(f, scrub) for f in self.findings),
+            errors=tuple(scrub.text(e) for e in self.errors),
+            not_assessed=tuple(sorted(set(self.not_assessed), key=lambda n: (n.item, n.reason))),
+            tool=_tool_info(self.name, scanner, setup, self.version),
+            invocations=tuple(sorted(self.invocations, key=lambda i: i.argv)),
+            seconds=round(self.seconds, 3),
+            rules_run=tuple(sorted(self.rules)),
+        )
+
+
+def _job_outcome(scanner: Scanner, job: Job, done: ToolRun, ctx: Context, timeout: float) -> Parsed:
+    if done.start_error:
+        return Parsed(failure=f"cannot start {job.argv[0]}: {done.start_error}")
+    if done.timed_out:
+        return Parsed(failure=f"timed out after {timeout:g} s (process group killed)")
+    parsed = scanner.parse(done, job, ctx)
+    if parsed.failure and done.returncode not in (0, None):
+        return replace(parsed, failure=f"exit code {done.returncode}: {parsed.failure}")
+    return parsed
+
+
+def _plan(
+    ctx: Context, scanners: Mapping[str, Scanner]
+) -> tuple[dict[str, ScanResult], dict[str, Plan]]:
+    results: dict[str, ScanResult] = {}
+    plans: dict[str, Plan] = {}
+    for name, scanner in scanners.items():
+        sc = ctx.config.scanners.get(name)
+        if sc is None or not sc.enabled:
+            results[name] = ScanResult(name, Status.DISABLED, reason="disabled in configuration")
+            continue
+        plan = scanner.plan(ctx)
+        if isinstance(plan, NotApplicable):
+            results[name] = ScanResult(name, Status.NOT_APPLICABLE, reason=plan.reason)
+        else:
+            plans[name] = plan
+    return results, plans
+
+
+def _setup_tools(
+    plans: Mapping[str, Plan],
+    scanners: Mapping[str, Scanner],
+    config: Config,
+    runner: Runner,
+    environ: Mapping[str, str],
+) -> dict[str, toolenv.ToolSetup]:
+    """Build or find every needed tool at once (environments build in parallel)."""
+    needed = [name for name, plan in plans.items() if plan.jobs]
+    if not needed:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(needed)) as pool:
+        futures = {
+            name: pool.submit(
+                toolenv.setup,
+                scanners[name].distribution,
+                scanners[name].executable,
+                config.tools,
+                runner,
+                environ,
+            )
+            for name in needed
+        }
+        return {name: fut.result() for name, fut in futures.items()}
+
+
+def execute(
+    target: Path,
+    config: Config,
+    scanners: Mapping[str, Scanner],
+    runner: Runner,
+    clock: Clock,
+    environ: Mapping[str, str],
+    progress: Progress | None = None,
+    output_dir: Path | None = None,
+) -> RunOutput:
+    started = clock()
+    root = target.resolve()
+    notify: Progress = progress or (lambda *_: None)
+    inventory = discover(
+        root,
+        runner,
+        exclude=config.exclude,
+        max_file_size=config.max_file_size,
+        skip_dirs=(output_dir,) if output_dir else (),
+    )
+    read_text = make_reader(root)
+    deps, problems = manifests.collect(list(inventory.manifests), read_text)
+    tool_env = tool_environment(environ)
+    workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
+    try:
+        ctx = Context(
+            inventory=inventory,
+            config=config,
+            workdir=workdir,
+            policies=resources.policies_dir(),
+            severities=load_severities(resources.policies_dir() / "severity.yaml"),
+            read_text=read_text,
+            dependencies=tuple(deps),
+            manifest_problems=tuple(problems),
+        )
+        results, plans = _plan(ctx, scanners)
+        for name, plan in plans.items():
+            notify(name, "setup", 0, len(plan.jobs))
+        setups = _setup_tools(plans, scanners, config, runner, environ)
+        acc = {name: _Acc(name) for name in plans}
+        queue: list[tuple[str, Job]] = []
+        for name, plan in plans.items():
+            acc[name].not_assessed.extend(plan.not_assessed)
+            setup = setups.get(name)
+            if setup is not None and setup.error:
+                acc[name].fail(setup.error, tuple(i for j in plan.jobs for i in j.inputs))
+                notify(name, "done", 0, 0)
+            else:
+                queue.extend((name, job) for job in plan.jobs)
+        queue.sort(key=lambda item: -item[1].cost)  # longest first
+        totals = {name: sum(1 for n, _ in queue if n == name) for name in plans}
+        finished = dict.fromkeys(plans, 0)
+
+        def run_job(name: str, job: Job) -> tuple[str, Job, ToolRun]:
+            exe = setups[name].executable
+            argv = (str(exe), *job.argv[1:]) if exe else job.argv
+            env = {**tool_env, **job.env}
+            return name, job, runner(argv, job.cwd or root, env, config.scanners[name].timeout)
+
+        with ThreadPoolExecutor(max_workers=config.jobs or os.cpu_count() or 2) as pool:
+            for name, total in totals.items():
+                if total:
+                    notify(name, "start", 0, total)
+            pending = [pool.submit(run_job, name, job) for name, job in queue]
+            for fut in as_completed(pending):
+                name, job, done = fut.result()
+                timeout = config.scanners[name].timeout
+                acc[name].add(job, done, _job_outcome(scanners[name], job, done, ctx, timeout))
+                finished[name] += 1
+                event = "done" if finished[name] == totals[name] else "job"
+                notify(name, event, finished[name], totals[name])
+        scrub = Scrubber(s for a in acc.values() for s in a.secrets)
+        raw_out: dict[str, Any] = {}
+        for name, a in acc.items():
+            results[name] = a.result(scanners[name], setups.get(name), scrub)
+            raw_out[name] = scrub.data(
+                {"scanner": name, "invocations": sorted(a.raw, key=lambda r: r["argv"])}
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report = RunReport(
+        target=str(root),
+        started_at=started,
+        finished_at=clock(),
+        pipeline_version=__version__,
+        config_digest=config.digest(),
+        threshold=config.threshold,
+        results=tuple(results[n] for n in scanners if n in results),
+        git=git_info(root, runner, environ),
+        files=len(inventory.files),
+        skipped_paths=inventory.skipped,
+        frameworks=tuple(inventory.iac),
+    )
+    return RunOutput(report, MappingProxyType(raw_out))
+
+
+def _scrub_finding(f: Finding, scrub: Scrubber) -> Finding:
+    return replace(
+        f,
+        message=scrub.text(f.message),
+        snippet=scrub.text(f.snippet) if f.snippet else f.snippet,
+        title=scrub.text(f.title),
+    )
+
+
+def _tool_info(
+    name: str, scanner: Scanner, setup: toolenv.ToolSetup | None, reported: str | None
+) -> ToolInfo | None:
+    if setup is None:
+        return None
+    installed = setup.distributions.get(scanner.distribution)
+    implementation = None
+    candidates = [d for d in IMPLEMENTATIONS.get(name, ()) if d in setup.distributions]
+    if candidates:
+        matching = [d for d in candidates if setup.distributions[d] == reported]
+        implementation = (
+            f"{(matching or candidates)[0]} {setup.distributions[(matching or candidates)[0]]}"
+        )
+    return ToolInfo(
+        name=scanner.distribution,
+        version=reported or installed or "unknown",
+        source=setup.source,
+        implementation=implementation,
+    )
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

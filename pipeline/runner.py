@@ -1,0 +1,82 @@
+"""The only subprocess wrapper: argv, cwd, env, timeout -> ToolRun.
+
+A missing executable, a timeout or a crash are values in the returned ToolRun,
+never exceptions. On timeout the whole process group is killed, so a scanner
+that forks workers leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    argv: tuple[str, ...]
+    returncode: int | None
+    """None when the process could not be started or was killed on timeout."""
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool = False
+    start_error: str | None = None
+    """Why the process could not be started (e.g. executable not found)."""
+
+
+Runner = Callable[[Sequence[str], Path, Mapping[str, str], float], ToolRun]
+"""The signature scanners are run through: (argv, cwd, env, timeout) -> ToolRun."""
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+
+
+def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> ToolRun:
+    """Run argv in its own session and process group; never raises for tool failures."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return ToolRun(
+            argv=tuple(argv),
+            returncode=None,
+            stdout="",
+            stderr="",
+            seconds=time.monotonic() - start,
+            start_error=f"{type(exc).__name__}: {exc.strerror or exc}",
+        )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        timed_out = True
+    finally:
+        # A tool's own children must not outlive it, whatever happened.
+        _kill_group(proc)
+    return ToolRun(
+        argv=tuple(argv),
+        returncode=None if timed_out else proc.returncode,
+        stdout=out.decode("utf-8", errors="replace"),
+        stderr=err.decode("utf-8", errors="replace"),
+        seconds=time.monotonic() - start,
+        timed_out=timed_out,
+    )

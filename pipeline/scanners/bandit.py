@@ -1,0 +1,223 @@
+"""bandit: Python code, sharded across workers; files it cannot parse are reported.
+
+Besides bandit's own results, `parse()` reports every `# nosec` that silences
+all tests on its line: a bare `# nosec`, or one whose text names no test
+bandit knows (bandit then treats it as bare, e.g. `# nosec: trusted input`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import tokenize
+from collections.abc import Iterable
+from typing import Any
+
+from pipeline import fingerprint as fp
+from pipeline.model import Finding, Location, NotAssessed, Severity
+from pipeline.redact import mask_line
+from pipeline.runner import ToolRun
+from pipeline.scanners.base import (
+    Context,
+    Job,
+    NotApplicable,
+    Parsed,
+    Plan,
+    load_json,
+    relpath,
+    tail,
+)
+
+NAME = "bandit"
+NOSEC_RULE = "CP-NOSEC-BLANKET"
+BYTES_PER_SECOND = 60_000
+START_SECONDS = 0.5
+SHARD_SECONDS = 3.0
+MAX_SHARD_FILES = 400
+# The same expressions bandit 1.9 uses (bandit/core/manager.py).
+NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
+NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
+_SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+
+
+def load_known_tests(text: str) -> frozenset[str]:
+    """Test ids and names from pipeline/locks/bandit-tests.txt."""
+    known: set[str] = set()
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            known.update(line.split())
+    return frozenset(known)
+
+
+def _comments(text: str) -> Iterable[tuple[int, str]]:
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                yield tok.start[0], tok.string
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        # Unparsable files are reported by bandit itself; fall back to a line scan.
+        for n, line in enumerate(text.splitlines(), start=1):
+            if "#" in line:
+                yield n, line[line.index("#") :]
+
+
+def blanket_nosec_lines(text: str, known_tests: frozenset[str]) -> list[tuple[int, str]]:
+    """Lines whose `# nosec` disables every bandit test: (line number, comment)."""
+    found: list[tuple[int, str]] = []
+    for line_no, comment in _comments(text):
+        m = NOSEC_COMMENT.search(comment)
+        if not m:
+            continue
+        tests = m.group("tests") or ""
+        named = {t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(tests)}
+        if not named & known_tests:
+            found.append((line_no, comment.strip()))
+    return found
+
+
+def _flagged_line(code: str, line_no: int) -> str:
+    prefix = f"{line_no} "
+    for line in code.splitlines():
+        if line.startswith(prefix):
+            return line[len(prefix) :]
+    return ""
+
+
+class Bandit:
+    name = NAME
+    executable = "bandit"
+    distribution = "bandit"
+
+    def __init__(self, known_tests: frozenset[str]) -> None:
+        self.known_tests = known_tests
+
+    def plan(self, ctx: Context) -> Plan | NotApplicable:
+        files = [f for f in ctx.inventory.files if f.path.endswith((".py", ".pyw"))]
+        if not files:
+            return NotApplicable("no Python files in the target")
+        costs = [(f.path, f.size / BYTES_PER_SECOND) for f in files]
+        total = sum(c for _, c in costs)
+        shards = max(math.ceil(total / SHARD_SECONDS), math.ceil(len(files) / MAX_SHARD_FILES), 1)
+        bins: list[list[tuple[str, float]]] = [[] for _ in range(shards)]
+        loads = [0.0] * shards
+        for path, cost in sorted(costs, key=lambda x: (-x[1], x[0])):
+            i = loads.index(min(loads))
+            bins[i].append((path, cost))
+            loads[i] += cost
+        jobs = tuple(
+            Job(
+                argv=("bandit", "-f", "json", "-q", *sorted(p for p, _ in b)),
+                cost=START_SECONDS + load,
+                inputs=tuple(sorted(p for p, _ in b)),
+            )
+            for b, load in zip(bins, loads, strict=True)
+            if b
+        )
+        return Plan(jobs)
+
+    def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
+        parsed = parse(run.stdout, ctx)
+        if parsed.failure is None and run.returncode not in (0, 1):
+            return Parsed(failure=f"bandit exited {run.returncode}: {tail(run.stderr, 300)}")
+        if parsed.failure is not None:
+            return parsed
+        nosec = nosec_findings(job.inputs, ctx, self.known_tests)
+        return Parsed(
+            findings=parsed.findings + nosec,
+            errors=parsed.errors,
+            not_assessed=parsed.not_assessed,
+            raw=parsed.raw,
+            rules_run=parsed.rules_run,
+        )
+
+
+def nosec_findings(
+    paths: Iterable[str], ctx: Context, known: frozenset[str]
+) -> tuple[Finding, ...]:
+    out: list[Finding] = []
+    for path in paths:
+        text = ctx.read_text(path)
+        if text is None:
+            continue
+        lines = text.splitlines()
+        for line_no, comment in blanket_nosec_lines(text, known):
+            code = lines[line_no - 1] if line_no <= len(lines) else comment
+            out.append(
+                Finding(
+                    tool=NAME,
+                    rule_id=NOSEC_RULE,
+                    title="`# nosec` disables every bandit test on this line",
+                    severity=ctx.severities.of(NAME, NOSEC_RULE),
+                    location=Location(path, line_no, line_no),
+                    fingerprint=fp.fingerprint(NAME, NOSEC_RULE, path, fp.normalise_code(code)),
+                    message=(
+                        f"{comment!r} names no bandit test, so bandit skips all of them here; "
+                        "name the test it waives, e.g. `# nosec B602`, and give the reason."
+                    ),
+                    remediation="Replace it with `# nosec <test id>` and record the reason.",
+                    snippet=mask_line(code),
+                )
+            )
+    return tuple(out)
+
+
+def parse(stdout: str, ctx: Context) -> Parsed:
+    """Pure: bandit JSON → findings, errors and NOT_ASSESSED files."""
+    data, error = load_json(stdout)
+    if error:
+        return Parsed(failure=f"bandit {error}: {tail(stdout, 200)!r}")
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return Parsed(failure="bandit output has no 'results' list")
+    findings: list[Finding] = []
+    rules: set[str] = set()
+    for r in data["results"]:
+        path = relpath(str(r.get("filename", "")))
+        rule = str(r.get("test_id", "B000"))
+        rules.add(rule)
+        line_no = int(r.get("line_number") or 0)
+        line_range = r.get("line_range") or [line_no]
+        flagged = _flagged_line(str(r.get("code", "")), line_no)
+        cwe = r.get("issue_cwe") or {}
+        findings.append(
+            Finding(
+                tool=NAME,
+                rule_id=rule,
+                title=str(r.get("test_name", rule)).replace("_", " "),
+                severity=_SEVERITY.get(str(r.get("issue_severity", "")).upper(), Severity.MEDIUM),
+                location=Location(path, line_no or None, max(line_range) if line_range else None),
+                fingerprint=fp.fingerprint(NAME, rule, path, fp.normalise_code(flagged)),
+                message=mask_line(str(r.get("issue_text", ""))),
+                cwe=(f"CWE-{cwe['id']}",) if isinstance(cwe, dict) and cwe.get("id") else (),
+                help_url=r.get("more_info"),
+                snippet=mask_line(flagged) if flagged else None,
+                confidence=str(r.get("issue_confidence", "")).lower() or None,
+            )
+        )
+    errors: list[str] = []
+    not_assessed: list[NotAssessed] = []
+    for e in data.get("errors") or []:
+        path = relpath(str(e.get("filename", "?")))
+        reason = str(e.get("reason", "unknown error")).strip()
+        errors.append(f"{path}: {reason}")
+        not_assessed.append(NotAssessed(NAME, path, f"bandit could not analyse it: {reason}"))
+    raw = _masked_raw(data)
+    return Parsed(
+        findings=tuple(findings),
+        errors=tuple(errors),
+        not_assessed=tuple(not_assessed),
+        rules_run=tuple(sorted(rules)),
+        raw=raw,
+    )
+
+
+def _masked_raw(data: dict[str, Any]) -> dict[str, Any]:
+    results = []
+    for r in data.get("results", []):
+        r = dict(r)
+        if isinstance(r.get("code"), str):
+            r["code"] = "\n".join(mask_line(line) for line in r["code"].splitlines())
+        if isinstance(r.get("issue_text"), str):
+            r["issue_text"] = mask_line(r["issue_text"])
+        results.append(r)
+    return {**data, "results": results}

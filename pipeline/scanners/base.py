@@ -1,0 +1,135 @@
+"""The one shape every scanner has: plan jobs, then parse each job's output purely."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from pipeline.config import Config
+from pipeline.discover import Inventory
+from pipeline.manifests import Dependency, ManifestProblem
+from pipeline.model import Finding, NotAssessed, Severity
+from pipeline.runner import ToolRun
+
+ReadText = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class SeverityTable:
+    """Severities for rules whose tool gives none (from policies/severity.yaml)."""
+
+    defaults: Mapping[str, Severity]
+    rules: Mapping[str, Severity]
+
+    def of(self, tool: str, rule_id: str) -> Severity:
+        return self.rules.get(rule_id, self.defaults.get(tool, Severity.MEDIUM))
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a scanner may look at; it is handed in, never global."""
+
+    inventory: Inventory
+    config: Config
+    workdir: Path
+    """A private scratch folder of this run (staged copies, generated requirement files)."""
+    policies: Path
+    severities: SeverityTable
+    read_text: ReadText
+    dependencies: tuple[Dependency, ...] = ()
+    manifest_problems: tuple[ManifestProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A copy the tool scans in place of a target file (a chunk, or a transcoded file)."""
+
+    target_path: str
+    line_offset: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    argv: tuple[str, ...]
+    """argv[0] is the scanner's executable name; toolenv resolves it."""
+    cost: float
+    """Estimated seconds, used to start the longest jobs first."""
+    inputs: tuple[str, ...] = ()
+    """Target files this job covers: NOT_ASSESSED if the job fails."""
+    staged: Mapping[str, Staged] = field(default_factory=lambda: MappingProxyType({}))
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    cwd: Path | None = None
+    """Where the tool runs; None means the target root."""
+
+    def display_argv(self) -> tuple[str, ...]:
+        """argv with the file list folded, for the evidence."""
+        files = set(self.inputs) | set(self.staged)
+        kept = [a for a in self.argv if a not in files]
+        return tuple(
+            kept + ([f"<{len(self.argv) - len(kept)} files>"] if len(kept) < len(self.argv) else [])
+        )
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple[Job, ...]
+    not_assessed: tuple[NotAssessed, ...] = ()
+    """What is in scope but will not be given to the tool, with the reason."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[str, ...] = ()
+    not_assessed: tuple[NotAssessed, ...] = ()
+    failure: str | None = None
+    """Set when the output could not be used: the scanner's result is FAILED."""
+    rules_run: tuple[str, ...] = ()
+    version: str | None = None
+    raw: Any = None
+    """The tool's output as JSON-able data with secret values masked."""
+    secrets: tuple[str, ...] = ()
+    """Secret values located in this output, kept in memory only, to scrub other outputs."""
+
+
+class Scanner(Protocol):
+    name: str
+    executable: str
+    distribution: str
+
+    def plan(self, ctx: Context) -> Plan | NotApplicable: ...
+
+    def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed: ...
+
+
+def load_json(stdout: str) -> tuple[Any, str | None]:
+    """Decode a tool's JSON stdout; the error says what was wrong, briefly."""
+    text = stdout.strip()
+    if not text:
+        return None, "no output"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"output is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+
+
+def relpath(path: str) -> str:
+    """Normalise a tool-reported path to target-relative with forward slashes."""
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path.lstrip("/")
+
+
+def tail(text: str, limit: int = 600) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[-limit:]

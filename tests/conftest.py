@@ -1,0 +1,106 @@
+"""Shared fixtures: contexts for pure parse tests, and real scans for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from osv_fixture import osv_service
+
+from pipeline import resources, runner
+from pipeline.config import Config, ScannerConfig, default_config
+from pipeline.discover import discover
+from pipeline.manifests import collect
+from pipeline.run import RunOutput, execute, load_severities, make_reader
+from pipeline.scanners import SCANNER_NAMES, registry
+from pipeline.scanners.base import Context
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+DEMO = ROOT / "examples" / "demo-repo"
+
+
+def data(tool: str, name: str) -> str:
+    return (DATA / tool / name).read_text(encoding="utf-8")
+
+
+def make_context(root: Path, config: Config | None = None, workdir: Path | None = None) -> Context:
+    cfg = config or default_config(SCANNER_NAMES)
+    inv = discover(root, runner.run, exclude=cfg.exclude, max_file_size=cfg.max_file_size)
+    read = make_reader(root)
+    deps, problems = collect(list(inv.manifests), read)
+    return Context(
+        inventory=inv,
+        config=cfg,
+        workdir=workdir or root / ".work",
+        policies=resources.policies_dir(),
+        severities=load_severities(resources.policies_dir() / "severity.yaml"),
+        read_text=read,
+        dependencies=tuple(deps),
+        manifest_problems=tuple(problems),
+    )
+
+
+def fixed_clock() -> str:
+    return "2026-11-26T00:00:00Z"
+
+
+def scan(
+    target: Path, config: Config | None = None, environ: dict[str, str] | None = None
+) -> RunOutput:
+    cfg = config or default_config(SCANNER_NAMES)
+    return execute(target, cfg, registry(), runner.run, fixed_clock, environ or dict(os.environ))
+
+
+def only(config: Config, *names: str, **timeouts: float) -> Config:
+    scanners = {
+        n: ScannerConfig(enabled=n in names, timeout=timeouts.get(n.replace("-", "_"), sc.timeout))
+        for n, sc in config.scanners.items()
+    }
+    return replace(config, scanners=MappingProxyType(scanners))
+
+
+@pytest.fixture(scope="session")
+def osv_url() -> Iterator[str]:
+    with osv_service() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_config(osv_url: str) -> Config:
+    return replace(default_config(SCANNER_NAMES), vulnerability_service="osv", osv_url=osv_url)
+
+
+def copy_demo(dest: Path) -> Path:
+    target = dest / "demo-repo"
+    shutil.copytree(DEMO, target)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    for argv in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-q", "-m", "demo"],
+    ):
+        subprocess.run(argv, cwd=target, check=True, env=env)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, demo_config: Config) -> RunOutput:
+    """One real scan of the demo repository, shared by the end-to-end assertions."""
+    return scan(copy_demo(tmp_path_factory.mktemp("demo")), demo_config)

@@ -1,0 +1,85 @@
+"""Dependency manifests of every supported format → dependencies to audit."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline import manifests as m
+
+
+def reader(files: dict[str, str]):  # type: ignore[no-untyped-def]
+    return files.get
+
+
+def test_requirements_with_includes_hashes_markers_and_cycles() -> None:
+    files = {
+        "requirements.txt": (
+            "# comment\n-r requirements/base.txt\nDjango==4.2.1 ; python_version >= '3.8'\n"
+            "requests[socks] == 2.31.0 \\\n    --hash=sha256:abc\nflask>=2,<3\n"
+            "-e git+https://example.invalid/x.git#egg=x\npkg @ https://example.invalid/p.whl\n"
+            "--index-url https://example.invalid/simple\nwild==1.*\n"
+        ),
+        "requirements/base.txt": "-r ../requirements.txt\nPyYAML===6.0.1\n",
+    }
+    deps, problems = m.parse_requirements("requirements.txt", reader(files))
+    pinned = {(d.name, d.version) for d in deps if d.pinned}
+    assert pinned == {("django", "4.2.1"), ("requests", "2.31.0"), ("pyyaml", "6.0.1")}
+    unpinned = {d.name: d.specifier for d in deps if not d.pinned and not d.unauditable}
+    assert unpinned == {"flask": ">=2,<3", "wild": "==1.*"}
+    assert len([d for d in deps if d.unauditable]) == 2
+    assert [p.message for p in problems] == ["include cycle through requirements.txt"]
+
+
+def test_missing_include_is_reported() -> None:
+    deps, problems = m.parse_requirements(
+        "requirements.txt", reader({"requirements.txt": "-r nope.txt\n"})
+    )
+    assert deps == [] and problems[0].source == "nope.txt"
+
+
+def test_lock_files() -> None:
+    poetry = '[[package]]\nname = "Jinja2"\nversion = "2.10.1"\n\n[[package]]\nname = "mine"\nversion = "0.1"\n[package.source]\ntype = "directory"\nurl = "../mine"\n'
+    deps, _ = m.parse_poetry_lock(poetry, "poetry.lock")
+    assert [(d.name, d.version, bool(d.unauditable)) for d in deps] == [
+        ("jinja2", "2.10.1", False),
+        ("mine", None, True),
+    ]
+    uv = '[[package]]\nname = "app"\nversion = "1.0"\nsource = { editable = "." }\n\n[[package]]\nname = "urllib3"\nversion = "1.26.5"\nsource = { registry = "https://pypi.org/simple" }\n'
+    deps, _ = m.parse_uv_lock(uv, "uv.lock")
+    assert [(d.name, d.version) for d in deps] == [("urllib3", "1.26.5")]
+    pipfile = json.dumps(
+        {"default": {"requests": {"version": "==2.19.0"}}, "develop": {"x": {"path": "."}}}
+    )
+    deps, _ = m.parse_pipfile_lock(pipfile, "Pipfile.lock")
+    assert [(d.name, d.version) for d in deps if d.pinned] == [("requests", "2.19.0")]
+    pylock = 'lock-version = "1.0"\n[[packages]]\nname = "idna"\nversion = "3.4"\n'
+    deps, _ = m.parse_pylock(pylock, "pylock.toml")
+    assert [(d.name, d.version) for d in deps] == [("idna", "3.4")]
+
+
+def test_pyproject_defers_to_a_lock_beside_it() -> None:
+    files = {
+        "pyproject.toml": '[project]\ndependencies = ["rich>=13", "attrs==23.1.0"]\n',
+        "svc/pyproject.toml": '[project]\ndependencies = ["rich>=13"]\n',
+        "svc/uv.lock": '[[package]]\nname = "rich"\nversion = "13.7.1"\nsource = { registry = "x" }\n',
+    }
+    deps, problems = m.collect(sorted(files), reader(files))
+    assert problems == []
+    assert {(d.source, d.name, d.version) for d in deps} == {
+        ("pyproject.toml", "rich", None),
+        ("pyproject.toml", "attrs", "23.1.0"),
+        ("svc/uv.lock", "rich", "13.7.1"),
+    }
+
+
+def test_invalid_manifests_are_problems_not_crashes() -> None:
+    files = {"poetry.lock": "[[package", "Pipfile.lock": "{", "svc/pyproject.toml": "x ="}
+    deps, problems = m.collect(sorted(files), reader(files))
+    assert deps == [] and len(problems) == 3
+
+
+def test_manifest_kinds() -> None:
+    assert m.manifest_kind("requirements-dev.txt") == "requirements"
+    assert m.manifest_kind("requirements/prod.txt") == "requirements"
+    assert m.manifest_kind("a/pylock.web.toml") == "pylock.toml"
+    assert m.manifest_kind("notes.txt") is None

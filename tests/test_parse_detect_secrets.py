@@ -1,0 +1,117 @@
+"""detect-secrets parse() on real output of the pinned 1.5.0."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+from conftest import DEMO, data, make_context
+
+from pipeline.config import default_config
+from pipeline.scanners import SCANNER_NAMES
+from pipeline.scanners import detect_secrets as ds
+from pipeline.scanners.base import Job, Staged
+
+
+def _secret_values() -> list[str]:
+    text = (DEMO / "app" / "settings.py").read_text()
+    return re.findall(r'AWS_\w+ = "([^"]+)"', text)
+
+
+def test_findings_have_hash_and_masked_preview_only() -> None:
+    ctx = make_context(DEMO)
+    parsed = ds.parse(
+        data("detect-secrets", "detect-secrets-1.5.0-findings.json"), Job(("x",), 1), ctx
+    )
+    assert parsed.failure is None
+    kinds = sorted((f.rule_id, f.location.start_line) for f in parsed.findings)
+    assert ("AWS Access Key", 9) in kinds and ("Secret Keyword", 10) in kinds
+    secrets = _secret_values()
+    assert len(secrets) == 2
+    dumped = json.dumps([f.__dict__ for f in parsed.findings], default=str) + json.dumps(parsed.raw)
+    for secret in secrets:
+        assert secret not in dumped
+    # The plaintext was located (to scrub other outputs) from its SHA-1.
+    hashes = {hashlib.sha1(s.encode()).hexdigest() for s in parsed.secrets}
+    assert hashes == {hashlib.sha1(s.encode()).hexdigest() for s in secrets}
+    assert all("*****" in (f.snippet or "") for f in parsed.findings)
+    assert parsed.version == "1.5.0"
+
+
+def test_fingerprint_ignores_line_numbers() -> None:
+    ctx = make_context(DEMO)
+    text = data("detect-secrets", "detect-secrets-1.5.0-findings.json")
+    moved = text.replace('"line_number": 9', '"line_number": 90')
+    a = {
+        f.rule_id + f.location.path: f.fingerprint
+        for f in ds.parse(text, Job(("x",), 1), ctx).findings
+    }
+    b = {
+        f.rule_id + f.location.path: f.fingerprint
+        for f in ds.parse(moved, Job(("x",), 1), ctx).findings
+    }
+    assert a == b
+
+
+def test_clean_output_has_no_findings() -> None:
+    parsed = ds.parse(
+        data("detect-secrets", "detect-secrets-1.5.0-clean.json"),
+        Job(("x",), 1),
+        make_context(DEMO),
+    )
+    assert parsed.failure is None and parsed.findings == ()
+
+
+def test_tool_error_is_a_failure() -> None:
+    parsed = ds.parse(
+        data("detect-secrets", "detect-secrets-1.5.0-error.json"),
+        Job(("x",), 1),
+        make_context(DEMO),
+    )
+    assert parsed.failure is not None and "no output" in parsed.failure
+
+
+def test_staged_chunk_maps_back_to_target_path_and_line() -> None:
+    text = data("detect-secrets", "detect-secrets-1.5.0-findings.json").replace(
+        '"app/settings.py"', '"chunks/1/app/settings.py"'
+    )
+    job = Job(
+        ("x",),
+        1,
+        staged=MappingProxyType({"chunks/1/app/settings.py": Staged("app/settings.py", 0)}),
+    )
+    parsed = ds.parse(text, job, make_context(DEMO))
+    assert {f.location.path for f in parsed.findings} == {"app/settings.py"}
+
+
+def test_plan_chunks_long_files_and_reports_oversized(tmp_path: Path) -> None:
+    (tmp_path / "big.md").write_text(("| cell " * 300 + "|\n") * 200)
+    (tmp_path / "small.txt").write_text("hello\n")
+    (tmp_path / "huge.txt").write_text("x" * 700_000)
+    (tmp_path / "latin.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    config = replace(default_config(SCANNER_NAMES), max_file_size=600_000)
+    ctx = make_context(tmp_path, config, workdir=tmp_path.parent / "work")
+    plan = ds.DetectSecrets().plan(ctx)
+    assert isinstance(plan, ds.Plan)
+    chunks = [j for j in plan.jobs if j.inputs == ("big.md",)]
+    assert len(chunks) >= 3, "a long-line file is spread over several jobs"
+    assert [n.item for n in plan.not_assessed] == ["huge.txt"]
+    utf8 = [j for j in plan.jobs if j.inputs == ("latin.txt",)]
+    assert utf8 and all(j.cwd is not None for j in utf8)
+
+
+def test_plan_shortens_blank_runs_in_the_staged_copy(tmp_path: Path) -> None:
+    line = '| "password"' + " " * 1000 + ': "Xk29sLq0vB7" |\n'
+    (tmp_path / "table.md").write_text("# table\n" + line * 3)
+    ctx = make_context(tmp_path, workdir=tmp_path.parent / "work2")
+    plan = ds.DetectSecrets().plan(ctx)
+    assert isinstance(plan, ds.Plan)
+    (job,) = plan.jobs
+    assert job.cwd is not None
+    staged = (job.cwd / job.argv[-1]).read_text()
+    assert staged.count("\n") == 4 and " " * 17 not in staged
+    assert staged.splitlines()[1].startswith('| "password"' + " " * 16 + ":")

@@ -1,0 +1,66 @@
+"""pip-audit parse() on real output of the pinned 2.10.1."""
+
+from __future__ import annotations
+
+from conftest import DEMO, data, make_context
+
+from pipeline.manifests import Dependency
+from pipeline.scanners import pip_audit
+
+DEPS = (
+    Dependency("pyyaml", "requirements.txt", version="5.3.1"),
+    Dependency("jinja2", "requirements-base.txt", version="2.10.1"),
+    Dependency("urllib3", "requirements-base.txt", version="1.26.5"),
+)
+REQ = ("jinja2==2.10.1", "pyyaml==5.3.1", "urllib3==1.26.5")
+
+
+def test_vulnerabilities_become_findings_per_manifest() -> None:
+    parsed = pip_audit.parse(
+        data("pip-audit", "pip-audit-2.10.1-vulns.json"), REQ, DEPS, make_context(DEMO)
+    )
+    assert parsed.failure is None and parsed.not_assessed == ()
+    yaml_vuln = next(f for f in parsed.findings if f.rule_id == "PYSEC-2021-142")
+    assert yaml_vuln.location.path == "requirements.txt"
+    assert yaml_vuln.package == "pyyaml" and yaml_vuln.installed_version == "5.3.1"
+    assert "CVE-2020-14343" in yaml_vuln.aliases
+    assert yaml_vuln.fixed_versions == ("5.4",)
+    assert {f.package for f in parsed.findings} == {"pyyaml", "jinja2", "urllib3"}
+
+
+def test_skipped_dependencies_are_not_assessed_never_clean() -> None:
+    parsed = pip_audit.parse(
+        data("pip-audit", "pip-audit-2.10.1-skipped.json"), REQ, DEPS, make_context(DEMO)
+    )
+    assert parsed.findings == ()
+    assert sorted(n.item.split()[0] for n in parsed.not_assessed) == ["jinja2", "pyyaml", "urllib3"]
+    assert all("could not be audited" in n.reason for n in parsed.not_assessed)
+
+
+def test_dependency_missing_from_output_is_not_assessed() -> None:
+    parsed = pip_audit.parse(
+        data("pip-audit", "pip-audit-2.10.1-clean.json"),
+        ("rich==13.7.1", "absent==1.0"),
+        (),
+        make_context(DEMO),
+    )
+    assert [n.item for n in parsed.not_assessed] == ["absent==1.0"]
+
+
+def test_error_output_is_a_failure() -> None:
+    parsed = pip_audit.parse(
+        data("pip-audit", "pip-audit-2.10.1-error.json"), REQ, DEPS, make_context(DEMO)
+    )
+    assert parsed.failure
+
+
+def test_plan_splits_pinned_and_unpinned(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "requirements.txt").write_text("flask>=2\nrequests==2.31.0\n-e ./local\n")
+    ctx = make_context(tmp_path, workdir=tmp_path / "w")
+    plan = pip_audit.PipAudit().plan(ctx)
+    assert isinstance(plan, pip_audit.Plan)
+    pinned, unpinned = plan.jobs
+    assert "--no-deps" in pinned.argv and "--disable-pip" in pinned.argv
+    assert pinned.inputs == ("requests==2.31.0",)
+    assert "--no-deps" not in unpinned.argv and unpinned.inputs == ("flask>=2",)
+    assert [n.reason for n in plan.not_assessed] == ["editable install, not a registry requirement"]
