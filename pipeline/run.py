@@ -258,6 +258,7 @@ def execute(
     read_text = make_reader(root)
     deps, problems = manifests.collect(list(inventory.manifests), read_text)
     tool_env = tool_environment(environ)
+    workers = config.jobs or os.cpu_count() or 2
     workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
     try:
         ctx = Context(
@@ -269,6 +270,7 @@ def execute(
             read_text=read_text,
             dependencies=tuple(deps),
             manifest_problems=tuple(problems),
+            workers=workers,
         )
         results, plans = _plan(ctx, scanners)
         for name, plan in plans.items():
@@ -294,7 +296,7 @@ def execute(
             env = {**tool_env, **job.env}
             return name, job, runner(argv, job.cwd or root, env, config.scanners[name].timeout)
 
-        with ThreadPoolExecutor(max_workers=config.jobs or os.cpu_count() or 2) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             for name, total in totals.items():
                 if total:
                     notify(name, "start", 0, total)

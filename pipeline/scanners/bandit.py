@@ -8,7 +8,6 @@ bandit knows (bandit then treats it as bare, e.g. `# nosec: trusted input`).
 from __future__ import annotations
 
 import io
-import math
 import re
 import tokenize
 from collections.abc import Iterable
@@ -25,7 +24,9 @@ from pipeline.scanners.base import (
     Parsed,
     Plan,
     load_json,
+    pack,
     relpath,
+    shard_count,
     tail,
 )
 
@@ -33,8 +34,8 @@ NAME = "bandit"
 NOSEC_RULE = "CP-NOSEC-BLANKET"
 BYTES_PER_SECOND = 60_000
 START_SECONDS = 0.5
-SHARD_SECONDS = 3.0
-MAX_SHARD_FILES = 400
+SHARD_SECONDS = 4.0
+BASE_ARGV = ("bandit", "-f", "json", "-q")
 # The same expressions bandit 1.9 uses (bandit/core/manager.py).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
@@ -98,21 +99,12 @@ class Bandit:
             return NotApplicable("no Python files in the target")
         costs = [(f.path, f.size / BYTES_PER_SECOND) for f in files]
         total = sum(c for _, c in costs)
-        shards = max(math.ceil(total / SHARD_SECONDS), math.ceil(len(files) / MAX_SHARD_FILES), 1)
-        bins: list[list[tuple[str, float]]] = [[] for _ in range(shards)]
-        loads = [0.0] * shards
-        for path, cost in sorted(costs, key=lambda x: (-x[1], x[0])):
-            i = loads.index(min(loads))
-            bins[i].append((path, cost))
-            loads[i] += cost
+        shards = shard_count(total, len(files), ctx.workers, SHARD_SECONDS)
         jobs = tuple(
             Job(
-                argv=("bandit", "-f", "json", "-q", *sorted(p for p, _ in b)),
-                cost=START_SECONDS + load,
-                inputs=tuple(sorted(p for p, _ in b)),
+                argv=("bandit", "-f", "json", "-q", *paths), cost=START_SECONDS + load, inputs=paths
             )
-            for b, load in zip(bins, loads, strict=True)
-            if b
+            for paths, load in pack(costs, shards)
         )
         return Plan(jobs)
 

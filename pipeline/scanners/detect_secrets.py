@@ -22,7 +22,6 @@ Work split (see docs/architecture.md, "Secrets scanning policy"):
 
 from __future__ import annotations
 
-import math
 import re
 from types import MappingProxyType
 from typing import Any
@@ -40,7 +39,9 @@ from pipeline.scanners.base import (
     Plan,
     Staged,
     load_json,
+    pack,
     relpath,
+    shard_count,
     tail,
 )
 
@@ -49,11 +50,10 @@ BYTES_PER_SECOND = 75_000
 """Measured on pinned 1.5.0: ~75 KB/s of ordinary text per core, far less for long lines."""
 LONG_LINE_FACTOR = 8.0
 START_SECONDS = 0.35
-SHARD_SECONDS = 2.0
-MAX_SHARD_FILES = 500
+SHARD_SECONDS = 4.0
 CHUNK_BYTES = 48 * 1024
 MAX_BLANKS = 16
-_BLANK_RUN = re.compile(r"[ \t]{%d,}" % (MAX_BLANKS + 1))
+_BLANK_RUN = re.compile(rf"[ \t]{{{MAX_BLANKS + 1},}}")
 WHOLE_FILE_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".conf", ".toml", ".properties", ".env")
 
 
@@ -78,17 +78,6 @@ def _chunks(text: str, size: int) -> list[tuple[int, str]]:
     return out
 
 
-def _pack(files: list[tuple[str, float]], shards: int) -> list[list[tuple[str, float]]]:
-    """Longest-processing-time-first packing into `shards` bins of similar cost."""
-    bins: list[list[tuple[str, float]]] = [[] for _ in range(shards)]
-    loads = [0.0] * shards
-    for path, cost in sorted(files, key=lambda x: (-x[1], x[0])):
-        i = min(range(shards), key=lambda k: (loads[k], len(bins[k])))
-        bins[i].append((path, cost))
-        loads[i] += cost
-    return [b for b in bins if b]
-
-
 class DetectSecrets:
     name = NAME
     executable = "detect-secrets"
@@ -107,7 +96,8 @@ class DetectSecrets:
             for f in text_files
             if f.oversized
         )
-        base = ("detect-secrets", "scan", "--all-files")
+        # One process per job: the pipeline does the parallelism (no oversubscription).
+        base = ("detect-secrets", "-c", "1", "scan", "--all-files")
         stage_root = ctx.workdir / NAME
         jobs: list[Job] = []
         plain: list[tuple[str, float]] = []
@@ -143,18 +133,11 @@ class DetectSecrets:
                 )
         if plain:
             total = sum(c for _, c in plain)
-            shards = max(
-                math.ceil(total / SHARD_SECONDS), math.ceil(len(plain) / MAX_SHARD_FILES), 1
+            shards = shard_count(total, len(plain), ctx.workers, SHARD_SECONDS)
+            jobs.extend(
+                Job(argv=(*base, *paths), cost=START_SECONDS + load, inputs=paths)
+                for paths, load in pack(plain, shards)
             )
-            for shard in _pack(plain, shards):
-                paths = tuple(sorted(p for p, _ in shard))
-                jobs.append(
-                    Job(
-                        argv=(*base, *paths),
-                        cost=START_SECONDS + sum(c for _, c in shard),
-                        inputs=paths,
-                    )
-                )
         return Plan(tuple(jobs), not_assessed)
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
