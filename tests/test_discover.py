@@ -41,6 +41,9 @@ def test_gitignore_is_honoured_in_a_git_repository(tmp_path: Path) -> None:
     (tmp_path / "build" / "gen.py").write_text("x = 1\n")
     (tmp_path / "app.log").write_text("log\n")
     (tmp_path / "main.py").write_text("x = 1\n")
+    (tmp_path / "env" / "lib").mkdir(parents=True)
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "env" / "lib" / "site.py").write_text("x = 1\n")
     inv = discover(tmp_path, runner.run)
     assert inv.git
     assert sorted(f.path for f in inv.files) == [".gitignore", "main.py"]

@@ -76,3 +76,15 @@ def test_plan_restricts_frameworks_and_uses_one_directory() -> None:
 def test_not_applicable_without_iac(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     assert isinstance(checkov.Checkov().plan(make_context(tmp_path)), checkov.NotApplicable)
+
+
+def test_tool_error_is_a_failure_with_its_message() -> None:
+    from pipeline.runner import ToolRun
+
+    ctx = make_context(DEMO)
+    stderr = data("checkov", "checkov-3.3.30-error.stderr.txt")
+    run = ToolRun(("checkov",), 2, data("checkov", "checkov-3.3.30-error.json"), stderr, 3.0)
+    plan = checkov.Checkov().plan(ctx)
+    assert isinstance(plan, checkov.Plan)
+    parsed = checkov.Checkov().parse(run, plan.jobs[0], ctx)
+    assert parsed.failure and "Invalid frameworks specified" in parsed.failure

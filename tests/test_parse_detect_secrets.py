@@ -115,3 +115,12 @@ def test_plan_shortens_blank_runs_in_the_staged_copy(tmp_path: Path) -> None:
     staged = (job.cwd / job.argv[-1]).read_text()
     assert staged.count("\n") == 4 and " " * 17 not in staged
     assert staged.splitlines()[1].startswith('| "password"' + " " * 16 + ":")
+
+
+def test_tool_error_reports_the_tools_own_message() -> None:
+    from pipeline.runner import ToolRun
+
+    stderr = data("detect-secrets", "detect-secrets-1.5.0-error.stderr.txt")
+    run = ToolRun(("detect-secrets",), 2, "", stderr, 0.3)
+    parsed = ds.DetectSecrets().parse(run, Job(("x",), 1), make_context(DEMO))
+    assert parsed.failure and "unrecognized arguments" in parsed.failure

@@ -27,6 +27,7 @@ from pipeline.scanners.base import (
     pack,
     relpath,
     shard_count,
+    stderr_excerpt,
     tail,
 )
 
@@ -111,7 +112,7 @@ class Bandit:
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         parsed = parse(run.stdout, ctx)
         if parsed.failure is None and run.returncode not in (0, 1):
-            return Parsed(failure=f"bandit exited {run.returncode}: {tail(run.stderr, 300)}")
+            return Parsed(failure=f"bandit exited {run.returncode}: {stderr_excerpt(run.stderr)}")
         if parsed.failure is not None:
             return parsed
         nosec = nosec_findings(job.inputs, ctx, self.known_tests)

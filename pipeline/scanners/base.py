@@ -161,3 +161,11 @@ def relpath(path: str) -> str:
 def tail(text: str, limit: int = 600) -> str:
     text = text.strip()
     return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def stderr_excerpt(stderr: str, limit: int = 600) -> str:
+    """The lines of a tool's stderr that say what went wrong, else its end."""
+    lines = [ln.strip() for ln in stderr.splitlines() if "error" in ln.lower()]
+    if lines:
+        return tail(" | ".join(ln[:300] for ln in lines[-3:]), limit)
+    return tail(stderr, limit)

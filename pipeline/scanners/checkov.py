@@ -27,6 +27,7 @@ from pipeline.scanners.base import (
     Plan,
     load_json,
     relpath,
+    stderr_excerpt,
     tail,
 )
 
@@ -100,9 +101,9 @@ class Checkov:
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         parsed = parse(run.stdout, ctx.inventory.root, ctx)
         if parsed.failure is None and run.returncode not in (0, 1):
-            return Parsed(failure=f"checkov exited {run.returncode}: {tail(run.stderr, 300)}")
+            return Parsed(failure=f"checkov exited {run.returncode}: {stderr_excerpt(run.stderr)}")
         if parsed.failure and run.stderr.strip():
-            return Parsed(failure=f"{parsed.failure}; stderr: {tail(run.stderr, 400)}")
+            return Parsed(failure=f"{parsed.failure}; stderr: {stderr_excerpt(run.stderr)}")
         return parsed
 
 

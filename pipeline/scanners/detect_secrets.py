@@ -42,6 +42,7 @@ from pipeline.scanners.base import (
     pack,
     relpath,
     shard_count,
+    stderr_excerpt,
     tail,
 )
 
@@ -141,7 +142,10 @@ class DetectSecrets:
         return Plan(tuple(jobs), not_assessed)
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
-        return parse(run.stdout, job, ctx)
+        parsed = parse(run.stdout, job, ctx)
+        if parsed.failure and run.stderr.strip():
+            return Parsed(failure=f"{parsed.failure}; stderr: {stderr_excerpt(run.stderr)}")
+        return parsed
 
 
 def _target_path(filename: str, job: Job) -> tuple[str, int]:

@@ -16,7 +16,16 @@ from pipeline import fingerprint as fp
 from pipeline.manifests import Dependency, canonical_name
 from pipeline.model import Finding, Location, NotAssessed
 from pipeline.runner import ToolRun
-from pipeline.scanners.base import Context, Job, NotApplicable, Parsed, Plan, load_json, tail
+from pipeline.scanners.base import (
+    Context,
+    Job,
+    NotApplicable,
+    Parsed,
+    Plan,
+    load_json,
+    stderr_excerpt,
+    tail,
+)
 
 NAME = "pip-audit"
 PINNED_FILE = "pinned-requirements.txt"
@@ -89,7 +98,7 @@ class PipAudit:
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         parsed = parse(run.stdout, job.inputs, ctx.dependencies, ctx)
         if parsed.failure and run.stderr.strip():
-            return Parsed(failure=f"{parsed.failure}; stderr: {tail(run.stderr, 400)}")
+            return Parsed(failure=f"{parsed.failure}; stderr: {stderr_excerpt(run.stderr)}")
         return parsed
 
 

@@ -106,6 +106,8 @@ def main() -> None:
     (bad / "good.tf").write_text('resource "aws_s3_bucket" "y" {\n  bucket = "y"\n}\n')
     capture("checkov", [ck, "-d", ".", "--framework", "terraform", *ck_args], bad,
             f"checkov-{v['ck']}-parsing-error.json", ck_env)
+    capture("checkov", [ck, "-d", ".", "--framework", "no_such_framework", "-o", "json"], empty,
+            f"checkov-{v['ck']}-error.json", ck_env)
     shutil.rmtree(work)
 
 
