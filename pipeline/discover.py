@@ -44,6 +44,7 @@ SKIP_DIRS = frozenset(
     }
 )
 SNIFF_BYTES = 8192
+SNIFF_FRAMEWORK = 65536
 _BLANKS = re.compile(rb"[ \t]{17,}")
 LONG_LINE = 1000
 
@@ -140,7 +141,8 @@ def _in_skipped_dir(path: str) -> bool:
     return any(part in SKIP_DIRS for part in PurePosixPath(path).parts[:-1])
 
 
-def _inspect(root: Path, rel: str, max_size: int) -> FileInfo | Skipped:
+def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Skipped:
+    """Size, binary or text, encoding and line shape; with the file's first bytes."""
     full = root / rel
     try:
         st = full.lstat()
@@ -154,9 +156,9 @@ def _inspect(root: Path, rel: str, max_size: int) -> FileInfo | Skipped:
         with open(full, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
             if b"\0" in head:
-                return FileInfo(rel, st.st_size, binary=True)
+                return FileInfo(rel, st.st_size, binary=True), head
             if st.st_size > max_size:
-                return FileInfo(rel, st.st_size, oversized=True)
+                return FileInfo(rel, st.st_size, oversized=True), head
             data = head + fh.read()
     except OSError as exc:
         return Skipped(rel, f"cannot read: {exc.strerror}")
@@ -167,7 +169,8 @@ def _inspect(root: Path, rel: str, max_size: int) -> FileInfo | Skipped:
         utf8 = False
     max_line = max((len(line) for line in data.splitlines()), default=0)
     blank_run = max((len(m) for m in _BLANKS.findall(data)), default=0)
-    return FileInfo(rel, st.st_size, utf8=utf8, max_line=max_line, blank_run=blank_run)
+    info = FileInfo(rel, st.st_size, utf8=utf8, max_line=max_line, blank_run=blank_run)
+    return info, data[:SNIFF_FRAMEWORK]
 
 
 _CFN = re.compile(rb"AWSTemplateFormatVersion|\bType\"?\s*:\s*\"?AWS::")
@@ -177,7 +180,7 @@ _OPENAPI = re.compile(rb"(?m)^\s*\"?(openapi|swagger)\"?\s*:")
 _ARM = re.compile(rb"deploymentTemplate\.json")
 
 
-def _frameworks_of(root: Path, info: FileInfo) -> list[str]:
+def _frameworks_of(info: FileInfo, head: bytes) -> list[str]:
     path = PurePosixPath(info.path)
     name = path.name
     lower = name.lower()
@@ -205,10 +208,6 @@ def _frameworks_of(root: Path, info: FileInfo) -> list[str]:
     if lower in ("serverless.yml", "serverless.yaml"):
         return ["serverless"]
     if info.binary or info.oversized or not lower.endswith((".yml", ".yaml", ".json", ".template")):
-        return found
-    try:
-        head = (root / info.path).read_bytes()[:65536]
-    except OSError:
         return found
     if _CFN.search(head):
         found.append("cloudformation")
@@ -254,12 +253,13 @@ def discover(
     for rel in rels:
         if _in_skipped_dir(rel) or excluded(rel, exclude) or excluded(rel, tuple(own)):
             continue
-        info = _inspect(root, rel, max_file_size)
-        if isinstance(info, Skipped):
-            skipped.append(info)
+        inspected = _inspect(root, rel, max_file_size)
+        if isinstance(inspected, Skipped):
+            skipped.append(inspected)
             continue
+        info, head = inspected
         files.append(info)
-        for fw in _frameworks_of(root, info):
+        for fw in _frameworks_of(info, head):
             iac.setdefault(fw, []).append(info.path)
     return Inventory(
         root=root,

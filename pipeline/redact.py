@@ -68,13 +68,16 @@ def mask_line(line: str) -> str:
     return _TOKEN.sub(lambda m: mask(m.group(0)) if _suspicious(m.group(0)) else m.group(0), line)
 
 
-def find_hashed(line: str, sha1_hex: str, max_len: int = 4096) -> str | None:
+def find_hashed(
+    line: str, sha1_hex: str, max_line: int = 2000, max_secret: int = 512
+) -> str | None:
     """The substring of `line` whose SHA-1 is `sha1_hex` (detect-secrets' hashed_secret).
 
     Candidates start and end at token boundaries, which is where every
-    detect-secrets plugin cuts its secrets.
+    detect-secrets plugin cuts its secrets. Not found (None) means the
+    preview is fully masked, never that anything is revealed.
     """
-    if len(line) > max_len:
+    if len(line) > max_line:
         return None
     bounds = [0] + [i for i in range(1, len(line)) if line[i].isalnum() != line[i - 1].isalnum()]
     bounds.append(len(line))
@@ -82,6 +85,8 @@ def find_hashed(line: str, sha1_hex: str, max_len: int = 4096) -> str | None:
         for b in bounds:
             if b <= a:
                 continue
+            if b - a > max_secret:
+                break
             candidate = line[a:b]
             if hashlib.sha1(candidate.encode("utf-8")).hexdigest() == sha1_hex:
                 return candidate

@@ -121,6 +121,7 @@ class _Acc:
     """Mutable per-scanner accumulator, private to one run."""
 
     name: str
+    workdir: str
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     not_assessed: list[NotAssessed] = field(default_factory=list)
@@ -141,7 +142,8 @@ class _Acc:
 
     def add(self, job: Job, done: ToolRun, parsed: Parsed) -> None:
         self.seconds += done.seconds
-        argv = job.display_argv()
+        # The scratch folder is gone after the run: name it, not its temporary path.
+        argv = tuple(a.replace(self.workdir, "<workdir>") for a in job.display_argv())
         self.invocations.append(
             Invocation(argv, done.returncode, round(done.seconds, 3), done.timed_out)
         )
@@ -276,7 +278,7 @@ def execute(
         for name, plan in plans.items():
             notify(name, "setup", 0, len(plan.jobs))
         setups = _setup_tools(plans, scanners, config, runner, environ)
-        acc = {name: _Acc(name) for name in plans}
+        acc = {name: _Acc(name, str(workdir)) for name in plans}
         queue: list[tuple[str, Job]] = []
         for name, plan in plans.items():
             acc[name].not_assessed.extend(plan.not_assessed)

@@ -9,6 +9,7 @@ its output, is NOT_ASSESSED, never clean.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -28,6 +29,7 @@ from pipeline.scanners.base import (
 )
 
 NAME = "pip-audit"
+_REQ_NAME = re.compile(r"[A-Za-z0-9._-]*")
 PINNED_FILE = "pinned-requirements.txt"
 UNPINNED_FILE = "unpinned-requirements.txt"
 
