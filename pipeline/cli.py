@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -30,6 +31,8 @@ from pipeline.model import Severity
 from pipeline.report.terminal import print_summary
 from pipeline.run import execute, utc_now
 from pipeline.scanners import SCANNER_NAMES, registry
+from pipeline.vulndb.download import OSV_EXPORT_URL, DownloadError, download
+from pipeline.vulndb.store import VulnDb, VulnDbError, default_path, import_sources
 
 
 class UsageError(Exception):
@@ -76,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", action="append", default=[], metavar="SCANNER", help="run only these scanners"
     )
     scan.add_argument("--no-progress", action="store_true", help="no live progress display")
+
+    vdb = sub.add_parser("vulndb", help="the local advisory database pip-audit is checked against")
+    vsub = vdb.add_subparsers(dest="vulndb_command", required=True, parser_class=_Parser)
+    imp = vsub.add_parser("import", help="build the database from OSV files (folders or all.zip)")
+    imp.add_argument("paths", nargs="+", type=Path, help="a folder of OSV YAML/JSON, or an OSV zip")
+    upd = vsub.add_parser("update", help="download OSV's PyPI export and build the database")
+    upd.add_argument("--url", default=OSV_EXPORT_URL, help=f"export to download ({OSV_EXPORT_URL})")
+    stat = vsub.add_parser("status", help="source, records, newest record, digest and age")
+    for p in (imp, upd, stat):
+        p.add_argument("--db", type=Path, help="database file (default: in the user cache)")
 
     tools = sub.add_parser("tools", help="manage the scanners' pinned environments")
     tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=_Parser)
@@ -145,7 +158,7 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
             target,
             cfg,
             scanners,
-            runner.run,
+            runner.Supervisor(),
             utc_now,
             os.environ,
             progress=on_progress,
@@ -186,6 +199,61 @@ def cmd_tools(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _db_path(args: argparse.Namespace) -> Path:
+    if args.db is not None:
+        return Path(args.db)
+    return default_path(toolenv.cache_root(os.environ))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def cmd_vulndb(args: argparse.Namespace, out: Console, err: Console) -> int:
+    path = _db_path(args)
+    if args.vulndb_command == "status":
+        try:
+            info = VulnDb(path).info
+        except VulnDbError as exc:
+            err.print(f"error: {exc}", markup=False)
+            return gate.EXIT_INCOMPLETE
+        age = info.age_days(_now())
+        out.print(
+            f"database: {info.path}\nsource: {info.source}\nrecords: {info.records}\n"
+            f"newest record: {info.newest_modified} ({age:.1f} days old)\n"
+            f"digest: {info.digest}\nimported: {info.imported_at}",
+            markup=False,
+            soft_wrap=True,
+        )
+        return gate.EXIT_PASS
+    if args.vulndb_command == "import":
+        for p in args.paths:
+            if not p.exists():
+                raise UsageError(f"vulndb import: no such file or folder: {p}")
+        sources, label = list(args.paths), ", ".join(str(p) for p in args.paths)
+        report = import_sources(sources, path, label, _now())
+    else:
+        try:
+            downloaded = download(args.url, path.parent)
+        except DownloadError as exc:
+            err.print(f"error: {exc}", markup=False)
+            return gate.EXIT_INCOMPLETE
+        try:
+            report = import_sources([downloaded], path, args.url, _now())
+        finally:
+            downloaded.unlink(missing_ok=True)
+    skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items()) or "none"
+    out.print(
+        f"{report.records} advisories indexed into {path} in {report.seconds:.1f} s; "
+        f"skipped: {skipped}; {report.warnings} warnings",
+        markup=False,
+        soft_wrap=True,
+    )
+    for example in report.examples[:10]:
+        err.print(f"  {example}", markup=False)
+    return gate.EXIT_PASS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
@@ -196,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "scan":
             return cmd_scan(args, out, err)
+        if args.command == "vulndb":
+            return cmd_vulndb(args, out, err)
         return cmd_tools(args, out, err)
     except (UsageError, config.ConfigError) as exc:
         err.print(f"error: {exc}", markup=False)

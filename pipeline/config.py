@@ -46,9 +46,14 @@ class Config:
     """Concurrent scanner processes; 0 means the number of cores."""
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     """Text files larger than this are not scanned for secrets and are reported NOT_ASSESSED."""
-    vulnerability_service: str = "pypi"
-    """pip-audit's service: 'pypi' (its default) or 'osv' (with osv_url, or the public API)."""
+    vulnerability_service: str = "offline"
+    """pip-audit's service: 'offline' (our local database served on 127.0.0.1),
+    'osv' (osv_url, or the public OSV API) or 'pypi' (pip-audit's default)."""
     osv_url: str | None = None
+    vulndb: str | None = None
+    """The local advisory database file; None means the user cache."""
+    vulndb_warn_days: float = 7.0
+    vulndb_max_days: float = 30.0
     source: str = "defaults"
     """Where the configuration came from, for the evidence."""
 
@@ -62,6 +67,9 @@ class Config:
             "max-file-size": self.max_file_size,
             "vulnerability-service": self.vulnerability_service,
             "osv-url": self.osv_url,
+            "vulndb": self.vulndb,
+            "vulndb-warn-days": self.vulndb_warn_days,
+            "vulndb-max-days": self.vulndb_max_days,
             "scanners": {
                 name: {"enabled": sc.enabled, "timeout": sc.timeout}
                 for name, sc in sorted(self.scanners.items())
@@ -88,8 +96,8 @@ def _expect(key: str, value: object, kind: type | tuple[type, ...], what: str) -
         raise ConfigError(f"{key}: expected {what}, got {type(value).__name__} {value!r}")
 
 
-def _positive_number(key: str, value: object) -> float:
-    _expect(key, value, (int, float), "a number of seconds")
+def _positive_number(key: str, value: object, what: str = "a number of seconds") -> float:
+    _expect(key, value, (int, float), what)
     assert isinstance(value, (int, float))
     if value <= 0:
         raise ConfigError(f"{key}: must be greater than 0, got {value}")
@@ -148,14 +156,21 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
                 raise ConfigError(f"{key}: must be greater than 0, got {v}")
             cfg = replace(cfg, max_file_size=v)
         elif k == "vulnerability-service":
-            if v not in ("pypi", "osv"):
-                raise ConfigError(f"{key}: expected 'pypi' or 'osv', got {v!r}")
+            if v not in ("offline", "osv", "pypi"):
+                raise ConfigError(f"{key}: expected 'offline', 'osv' or 'pypi', got {v!r}")
             cfg = replace(cfg, vulnerability_service=v)
         elif k == "osv-url":
             _expect(key, v, str, "a URL")
             if not v.startswith(("http://", "https://")):
                 raise ConfigError(f"{key}: expected an http(s) URL, got {v!r}")
             cfg = replace(cfg, osv_url=v)
+        elif k == "vulndb":
+            _expect(key, v, str, "a file path")
+            cfg = replace(cfg, vulndb=v)
+        elif k == "vulndb-warn-days":
+            cfg = replace(cfg, vulndb_warn_days=_positive_number(key, v, "a number of days"))
+        elif k == "vulndb-max-days":
+            cfg = replace(cfg, vulndb_max_days=_positive_number(key, v, "a number of days"))
         elif k == "scanners":
             _expect(key, v, dict, "a table of scanner tables")
             for name, table in v.items():
@@ -165,9 +180,12 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
         else:
             allowed = (
                 "threshold, output, exclude, tools, jobs, max-file-size, "
-                "vulnerability-service, osv-url, scanners"
+                "vulnerability-service, osv-url, vulndb, vulndb-warn-days, vulndb-max-days, "
+                "scanners"
             )
             raise ConfigError(f"{key}: unknown key (allowed: {allowed})")
+    if cfg.vulndb_warn_days > cfg.vulndb_max_days:
+        raise ConfigError(f"{TABLE}.vulndb-warn-days: must not exceed vulndb-max-days")
     return replace(cfg, scanners=MappingProxyType(scanners), source=source)
 
 

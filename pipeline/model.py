@@ -126,11 +126,26 @@ class ScanResult:
     """Why the scanner was not applicable or disabled."""
     rules_run: tuple[str, ...] = ()
     """Rule ids the tool evaluated with at least one result (pass or fail)."""
+    warnings: tuple[str, ...] = ()
+    """What the reader should know but does not make the result incomplete."""
 
     @property
     def complete(self) -> bool:
         """True when the scanner ran and assessed everything in its scope."""
         return self.status is not Status.FAILED and not self.not_assessed
+
+
+@dataclass(frozen=True)
+class AdvisoryDatabase:
+    """The identity of the advisory data pip-audit was checked against."""
+
+    source: str
+    records: int
+    newest_modified: str
+    digest: str
+    imported_at: str
+    age_days: float
+    """Days between the newest record and the run's start."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,7 @@ class RunReport:
     skipped_paths: tuple[SkippedPath, ...] = ()
     frameworks: tuple[str, ...] = ()
     """IaC frameworks discovery found."""
+    advisory_db: AdvisoryDatabase | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -6,6 +6,7 @@ drive the same code with real tools or injected faults.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -21,9 +23,10 @@ from typing import Any
 import yaml
 
 from pipeline import __version__, fingerprint, manifests, resources, toolenv
-from pipeline.config import Config
+from pipeline.config import Config, ScannerConfig
 from pipeline.discover import discover
 from pipeline.model import (
+    AdvisoryDatabase,
     Finding,
     GitInfo,
     Invocation,
@@ -37,6 +40,8 @@ from pipeline.model import (
 from pipeline.redact import Scrubber
 from pipeline.runner import Runner, ToolRun
 from pipeline.scanners.base import Context, Job, NotApplicable, Parsed, Plan, Scanner, SeverityTable
+from pipeline.vulndb import server as osv_server
+from pipeline.vulndb.store import VulnDb, VulnDbError, default_path
 
 Clock = Callable[[], str]
 Progress = Callable[[str, str, int, int], None]
@@ -129,6 +134,7 @@ class _Acc:
     invocations: list[Invocation] = field(default_factory=list)
     raw: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     version: str | None = None
     failed: bool = False
     seconds: float = 0.0
@@ -179,6 +185,7 @@ class _Acc:
             invocations=tuple(sorted(self.invocations, key=lambda i: i.argv)),
             seconds=round(self.seconds, 3),
             rules_run=tuple(sorted(self.rules)),
+            warnings=tuple(self.warnings),
         )
 
 
@@ -194,14 +201,17 @@ def _job_outcome(scanner: Scanner, job: Job, done: ToolRun, ctx: Context, timeou
 
 
 def _plan(
-    ctx: Context, scanners: Mapping[str, Scanner]
+    ctx: Context, scanners: Mapping[str, Scanner], skip: tuple[str, ...] = ()
 ) -> tuple[dict[str, ScanResult], dict[str, Plan]]:
+    """Plan every enabled scanner; those in `skip` failed a pre-flight check."""
     results: dict[str, ScanResult] = {}
     plans: dict[str, Plan] = {}
     for name, scanner in scanners.items():
         sc = ctx.config.scanners.get(name)
         if sc is None or not sc.enabled:
             results[name] = ScanResult(name, Status.DISABLED, reason="disabled in configuration")
+            continue
+        if name in skip:
             continue
         plan = scanner.plan(ctx)
         if isinstance(plan, NotApplicable):
@@ -237,6 +247,43 @@ def _setup_tools(
         return {name: fut.result() for name, fut in futures.items()}
 
 
+@dataclass(frozen=True)
+class _Advisories:
+    db: VulnDb | None = None
+    identity: AdvisoryDatabase | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def open_advisories(config: Config, environ: Mapping[str, str], now: dt.datetime) -> _Advisories:
+    """The local advisory database for pip-audit, checked for staleness."""
+    path = Path(config.vulndb) if config.vulndb else default_path(toolenv.cache_root(environ))
+    try:
+        db = VulnDb(path)
+    except VulnDbError as exc:
+        return _Advisories(error=str(exc))
+    info = db.info
+    age = round(info.age_days(now), 1)
+    identity = AdvisoryDatabase(
+        info.source, info.records, info.newest_modified, info.digest, info.imported_at, age
+    )
+    stated = (
+        f"advisory database: {info.records} records, "
+        f"newest {info.newest_modified}, {age:g} days old"
+    )
+    if age > config.vulndb_max_days:
+        db.close()
+        return _Advisories(
+            identity=identity,
+            error=f"{stated}, over the {config.vulndb_max_days:g}-day limit: "
+            "update it (`compliance-pipeline vulndb update`) before trusting a clean result",
+        )
+    warnings = (stated,)
+    if age > config.vulndb_warn_days:
+        warnings = (f"{stated}, over the {config.vulndb_warn_days:g}-day warning age",)
+    return _Advisories(db=db, identity=identity, warnings=warnings)
+
+
 def execute(
     target: Path,
     config: Config,
@@ -261,8 +308,24 @@ def execute(
     deps, problems = manifests.collect(list(inventory.manifests), read_text)
     tool_env = tool_environment(environ)
     workers = config.jobs or os.cpu_count() or 2
+    advisories = _Advisories()
+    needs_advisories = (
+        config.vulnerability_service == "offline"
+        and "pip-audit" in scanners
+        and config.scanners.get("pip-audit", ScannerConfig(enabled=False)).enabled
+        and bool(inventory.manifests)
+    )
+    if needs_advisories:
+        now = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
+        advisories = open_advisories(config, environ, now)
     workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
+    stack = ExitStack()
     try:
+        osv_url = None
+        if advisories.db is not None:
+            stack.callback(advisories.db.close)
+            osv_url = osv_server.url(stack.enter_context(osv_server.serve(advisories.db)))
+        db = advisories.db
         ctx = Context(
             inventory=inventory,
             config=config,
@@ -273,13 +336,21 @@ def execute(
             dependencies=tuple(deps),
             manifest_problems=tuple(problems),
             workers=workers,
+            osv_url=osv_url,
+            vuln_severity=db.severity if db is not None else (lambda _vid: None),
         )
-        results, plans = _plan(ctx, scanners)
+        preflight = {"pip-audit": advisories.error} if advisories.error else {}
+        results, plans = _plan(ctx, scanners, skip=tuple(preflight))
         for name, plan in plans.items():
             notify(name, "setup", 0, len(plan.jobs))
         setups = _setup_tools(plans, scanners, config, runner, environ)
         acc = {name: _Acc(name, str(workdir)) for name in plans}
         queue: list[tuple[str, Job]] = []
+        for name, reason in preflight.items():
+            acc[name] = _Acc(name, str(workdir))
+            acc[name].fail(reason, tuple(f"{d.name} ({d.source})" for d in deps))
+        if "pip-audit" in acc:
+            acc["pip-audit"].warnings.extend(advisories.warnings)
         for name, plan in plans.items():
             acc[name].not_assessed.extend(plan.not_assessed)
             setup = setups.get(name)
@@ -298,7 +369,8 @@ def execute(
             env = {**tool_env, **job.env}
             return name, job, runner(argv, job.cwd or root, env, config.scanners[name].timeout)
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
             for name, total in totals.items():
                 if total:
                     notify(name, "start", 0, total)
@@ -310,6 +382,15 @@ def execute(
                 finished[name] += 1
                 event = "done" if finished[name] == totals[name] else "job"
                 notify(name, event, finished[name], totals[name])
+        except BaseException:
+            # Interrupted: stop queued jobs and kill running tools instead of waiting.
+            pool.shutdown(wait=False, cancel_futures=True)
+            cancel = getattr(runner, "cancel", None)
+            if callable(cancel):
+                cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True)
         scrub = Scrubber(s for a in acc.values() for s in a.secrets)
         raw_out: dict[str, Any] = {}
         for name, a in acc.items():
@@ -318,6 +399,7 @@ def execute(
                 {"scanner": name, "invocations": sorted(a.raw, key=lambda r: r["argv"])}
             )
     finally:
+        stack.close()  # the local OSV API stops here, whatever happened above
         shutil.rmtree(workdir, ignore_errors=True)
     report = RunReport(
         target=str(root),
@@ -331,6 +413,7 @@ def execute(
         files=len(inventory.files),
         skipped_paths=inventory.skipped,
         frameworks=tuple(inventory.iac),
+        advisory_db=advisories.identity,
     )
     return RunOutput(report, MappingProxyType(raw_out))
 

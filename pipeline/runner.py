@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,8 +41,19 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         return
 
 
-def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> ToolRun:
-    """Run argv in its own session and process group; never raises for tool failures."""
+def run(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    live: Callable[[subprocess.Popen[bytes] | None, subprocess.Popen[bytes] | None], bool]
+    | None = None,
+) -> ToolRun:
+    """Run argv in its own session and process group; never raises for tool failures.
+
+    `live(added, removed)` lets a Supervisor track running processes; it returns
+    False when the run is being cancelled, and the process is then killed at once.
+    """
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -62,6 +74,8 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) 
             seconds=time.monotonic() - start,
             start_error=f"{type(exc).__name__}: {exc.strerror or exc}",
         )
+    if live is not None and not live(proc, None):
+        _kill_group(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
         timed_out = False
@@ -72,6 +86,8 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) 
     finally:
         # A tool's own children must not outlive it, whatever happened.
         _kill_group(proc)
+        if live is not None:
+            live(None, proc)
     return ToolRun(
         argv=tuple(argv),
         returncode=None if timed_out else proc.returncode,
@@ -80,3 +96,38 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) 
         seconds=time.monotonic() - start,
         timed_out=timed_out,
     )
+
+
+class Supervisor:
+    """A Runner that can cancel: `cancel()` kills every running tool's process group.
+
+    Tools run in their own sessions, so a Ctrl-C in the terminal does not reach
+    them; the CLI cancels them here instead of waiting for their timeouts.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._cancelled = False
+
+    def _track(
+        self, added: subprocess.Popen[bytes] | None, removed: subprocess.Popen[bytes] | None
+    ) -> bool:
+        with self._lock:
+            if added is not None:
+                self._live.add(added)
+            if removed is not None:
+                self._live.discard(removed)
+            return not self._cancelled
+
+    def __call__(
+        self, argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> ToolRun:
+        return run(argv, cwd, env, timeout, live=self._track)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            procs = list(self._live)
+        for proc in procs:
+            _kill_group(proc)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -15,8 +15,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from osv_fixture import osv_service
-
 from pipeline import resources, runner
 from pipeline.config import Config, ScannerConfig, default_config
 from pipeline.discover import discover
@@ -24,6 +22,7 @@ from pipeline.manifests import collect
 from pipeline.run import RunOutput, execute, load_severities, make_reader
 from pipeline.scanners import SCANNER_NAMES, registry
 from pipeline.scanners.base import Context
+from pipeline.vulndb.store import import_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -70,15 +69,35 @@ def only(config: Config, *names: str, **timeouts: float) -> Config:
     return replace(config, scanners=MappingProxyType(scanners))
 
 
-@pytest.fixture(scope="session")
-def osv_url() -> Iterator[str]:
-    with osv_service() as url:
-        yield url
+OSV_RECORDS = DATA / "osv"
+
+
+def build_vulndb(path: Path, *sources: Path) -> Path:
+    now = dt.datetime.now(dt.UTC)
+    import_sources(list(sources or (OSV_RECORDS,)), path, "tests/data/osv", now)
+    return path
 
 
 @pytest.fixture(scope="session")
-def demo_config(osv_url: str) -> Config:
-    return replace(default_config(SCANNER_NAMES), vulnerability_service="osv", osv_url=osv_url)
+def vulndb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local advisory database built from the real PyPA records in tests/data/osv."""
+    return build_vulndb(tmp_path_factory.mktemp("vulndb") / "osv.sqlite")
+
+
+def offline(config: Config, db: Path) -> Config:
+    """Use a test database; its records date from 2019-2024, so its age is accepted here."""
+    return replace(
+        config,
+        vulnerability_service="offline",
+        vulndb=str(db),
+        vulndb_warn_days=36500,
+        vulndb_max_days=36500,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_config(vulndb: Path) -> Config:
+    return offline(default_config(SCANNER_NAMES), vulndb)
 
 
 def copy_demo(dest: Path) -> Path:

@@ -96,11 +96,11 @@ def test_findings_json_matches_its_schema(demo_run: RunOutput, tmp_path: Path) -
     ]
 
 
-def test_no_plaintext_secret_in_any_output(tmp_path: Path, osv_url: str) -> None:
+def test_no_plaintext_secret_in_any_output(tmp_path: Path, vulndb: Path) -> None:
     """The real CLI: findings.json, raw outputs and the terminal carry no secret value."""
     target = copy_demo(tmp_path)
     (target / "compliance-pipeline.toml").write_text(
-        f'vulnerability-service = "osv"\nosv-url = "{osv_url}"\n'
+        f'vulndb = "{vulndb}"\nvulndb-warn-days = 36500\nvulndb-max-days = 36500\n'
     )
     out = tmp_path / "evidence"
     done = subprocess.run(

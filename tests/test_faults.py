@@ -137,3 +137,55 @@ def test_all_scanners_fail_and_evidence_is_still_written(tmp_path: Path) -> None
     assert doc["verdict"] == "incomplete"
     assert sorted(doc["summary"]["failed_scanners"]) == sorted(SCANNER_NAMES)
     assert default_config(SCANNER_NAMES).tools == "managed"
+
+
+def test_ctrl_c_kills_running_tools_and_exits_promptly(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    target = tmp_path / "t"
+    target.mkdir()
+    (target / "a.py").write_text("x = 1\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pidfile = tmp_path / "child.pid"
+    fake = bin_dir / "bandit"
+    fake.write_text(
+        f"#!{sys.executable}\n" + FAKE["timeout"].format(pidfile=str(pidfile), captured="")
+    )
+    fake.chmod(0o755)
+    git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{git_dir}"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "scan",
+            str(target),
+            "--only",
+            "bandit",
+            "--tools",
+            "path",
+            "-o",
+            str(tmp_path / "ev"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pidfile.exists(), "the fake tool started"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "interrupted" in err
+    assert time.monotonic() - started < 10, "did not wait for the tool's 600 s timeout"
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _pid_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _pid_alive(child)

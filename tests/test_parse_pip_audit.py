@@ -56,7 +56,11 @@ def test_error_output_is_a_failure() -> None:
 
 def test_plan_splits_pinned_and_unpinned(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "requirements.txt").write_text("flask>=2\nrequests==2.31.0\n-e ./local\n")
-    ctx = make_context(tmp_path, workdir=tmp_path / "w")
+    from dataclasses import replace
+
+    ctx = replace(
+        make_context(tmp_path, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query"
+    )
     plan = pip_audit.PipAudit().plan(ctx)
     assert isinstance(plan, pip_audit.Plan)
     pinned, unpinned = plan.jobs
@@ -64,3 +68,17 @@ def test_plan_splits_pinned_and_unpinned(tmp_path) -> None:  # type: ignore[no-u
     assert pinned.inputs == ("requests==2.31.0",)
     assert "--no-deps" not in unpinned.argv and unpinned.inputs == ("flask>=2",)
     assert [n.reason for n in plan.not_assessed] == ["editable install, not a registry requirement"]
+    assert pinned.argv[-4:] == (
+        "--vulnerability-service",
+        "osv",
+        "--osv-url",
+        "http://127.0.0.1:9/v1/query",
+    )
+
+
+def test_offline_service_never_falls_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    with pytest.raises(RuntimeError, match="offline"):
+        pip_audit.PipAudit().plan(make_context(tmp_path, workdir=tmp_path / "w"))

@@ -9,8 +9,8 @@ from typing import Any
 from pipeline import gate
 from pipeline.model import Finding, RunReport, ScanResult, Severity
 
-SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.0.0"
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.1.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -56,6 +56,7 @@ def scanner_dict(r: ScanResult) -> dict[str, Any]:
         "seconds": r.seconds,
         "finding_count": len(r.findings),
         "errors": list(r.errors),
+        "warnings": list(r.warnings),
         "not_assessed": [{"item": n.item, "reason": n.reason} for n in r.not_assessed],
         "rules_run": list(r.rules_run),
         "invocations": [
@@ -115,6 +116,16 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "files": report.files,
             "frameworks": list(report.frameworks),
             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped_paths],
+        },
+        "advisory_database": None
+        if report.advisory_db is None
+        else {
+            "source": report.advisory_db.source,
+            "records": report.advisory_db.records,
+            "newest_modified": report.advisory_db.newest_modified,
+            "digest": report.advisory_db.digest,
+            "imported_at": report.advisory_db.imported_at,
+            "age_days": report.advisory_db.age_days,
         },
         "scanners": [scanner_dict(r) for r in report.results],
         "findings": [finding_dict(f) for f in findings],

@@ -61,6 +61,8 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
                 console.print(Text(f"  {r.scanner}: {err}", style="red"))
         elif r.status in (Status.NOT_APPLICABLE, Status.DISABLED):
             console.print(Text(f"  {r.scanner}: {r.reason}", style="dim"))
+        for warning in r.warnings:
+            console.print(Text(f"  {r.scanner}: {warning}", style="yellow"))
         if r.not_assessed:
             first = r.not_assessed[0]
             more = f" (and {len(r.not_assessed) - 1} more)" if len(r.not_assessed) > 1 else ""

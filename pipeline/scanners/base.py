@@ -45,6 +45,10 @@ class Context:
     manifest_problems: tuple[ManifestProblem, ...] = ()
     workers: int = 2
     """How many jobs run at once: sharded scanners size their shards by it."""
+    osv_url: str | None = None
+    """The local OSV API of this run, when the vulnerability service is 'offline'."""
+    vuln_severity: Callable[[str], Severity | None] = lambda _vid: None
+    """Severity of an advisory from the advisory database, when it knows one."""
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,13 @@ UNPINNED_FILE = "unpinned-requirements.txt"
 
 
 def _service_args(ctx: Context) -> tuple[str, ...]:
+    if ctx.osv_url:
+        return ("--vulnerability-service", "osv", "--osv-url", ctx.osv_url)
     service = ctx.config.vulnerability_service
+    if service == "offline":
+        # run.py serves the local database and sets ctx.osv_url, or fails pip-audit
+        # before planning: falling back to another service would change the answer.
+        raise RuntimeError("offline vulnerability service without a local OSV API")
     if service == "osv":
         url = ctx.config.osv_url
         return ("--vulnerability-service", "osv", *(("--osv-url", url) if url else ()))
@@ -155,7 +161,7 @@ def parse(
                         tool=NAME,
                         rule_id=vid,
                         title=f"{name} {version} has a known vulnerability ({vid})",
-                        severity=ctx.severities.of(NAME, vid),
+                        severity=ctx.vuln_severity(vid) or ctx.severities.of(NAME, vid),
                         location=Location(source, resource=f"{name}=={version}"),
                         fingerprint=fp.fingerprint(NAME, vid, source, name),
                         message=description[:500] + ("…" if len(description) > 500 else ""),

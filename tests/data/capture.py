@@ -19,9 +19,11 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from osv_fixture import osv_service  # noqa: E402
+import datetime as dt  # noqa: E402
 
 from pipeline import runner, toolenv  # noqa: E402
+from pipeline.vulndb import server  # noqa: E402
+from pipeline.vulndb.store import VulnDb, import_sources  # noqa: E402
 from pipeline.scanners import registry  # noqa: E402
 
 PLACEHOLDER = "/scan/target"
@@ -78,8 +80,10 @@ def main() -> None:
     (reqs / "vulnerable.txt").write_text("pyyaml==5.3.1\njinja2==2.10.1\nurllib3==1.26.5\n")
     (reqs / "clean.txt").write_text("rich==13.7.1\n")
     common = ["--no-deps", "--disable-pip", "-f", "json", "--progress-spinner", "off"]
-    with osv_service() as url:
-        osv = ["-s", "osv", "--osv-url", url]
+    db_path = work / "osv.sqlite"
+    import_sources([HERE / "osv"], db_path, "tests/data/osv", dt.datetime.now(dt.timezone.utc))
+    with server.serve(VulnDb(db_path)) as api:
+        osv = ["-s", "osv", "--osv-url", server.url(api)]
         capture("pip-audit", [pa, "-r", "vulnerable.txt", *common, *osv], reqs,
                 f"pip-audit-{v['pa']}-vulns.json")
         capture("pip-audit", [pa, "-r", "clean.txt", *common, *osv], reqs,
