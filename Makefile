@@ -18,10 +18,12 @@ install: $(STAMP)
 tools: install
 	$(BIN)/compliance-pipeline tools install
 
-# Scan the deliberately insecure sample. Exit 1 (findings) and 2 (incomplete, e.g.
-# no reachable vulnerability service for pip-audit) are expected results here.
+# Scan the deliberately insecure sample against a small offline advisory database.
+# Exit 1 (findings at or above the threshold) is the expected result here.
 demo: tools
-	$(BIN)/compliance-pipeline scan examples/demo-repo --output compliance-evidence; \
+	$(BIN)/compliance-pipeline vulndb import tests/data/osv --db $(VENV)/demo-vulndb.sqlite
+	$(BIN)/compliance-pipeline scan examples/demo-repo --config examples/demo-config.toml \
+	  --output compliance-evidence; \
 	  rc=$$?; echo "compliance-pipeline exit code: $$rc (0 pass, 1 findings, 2 incomplete, 3 usage)"; \
 	  test $$rc -le 2
 

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
-_PIN = re.compile(r"^===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+
+def _not_pep440(version: str) -> str:
+    return f"{version!r} is not a PEP 440 version"
 
 
 def canonical_name(name: str) -> str:
@@ -54,27 +58,32 @@ ReadText = Callable[[str], str | None]
 
 
 def parse_requirement(line: str, source: str) -> Dependency | None:
-    """One requirement specifier (markers, extras and --hash options allowed)."""
+    """One requirement specifier (PEP 508: extras, markers; --hash options allowed).
+
+    Anything pip-audit could not read is returned as unauditable, so one bad line
+    never makes the tool reject the whole file.
+    """
     spec = line.strip()
     if spec.startswith(("-e ", "--editable")):
         return Dependency(spec, source, unauditable="editable install, not a registry requirement")
-    spec = re.split(r"\s+--?[A-Za-z]", spec.split(";", 1)[0])[0].strip()
+    spec = re.split(r"\s+--?[A-Za-z]", spec)[0].strip()
     if not spec:
         return None
-    if " @ " in spec:
-        name = re.split(r"[\s\[@]", spec, maxsplit=1)[0]
-        return Dependency(canonical_name(name), source, unauditable="direct URL reference")
-    if "://" in spec or spec.startswith((".", "/")):
-        return Dependency(spec, source, unauditable="URL or local path, not a registry requirement")
-    m = _NAME.match(spec)
-    if not m:
-        return Dependency(spec, source, unauditable="unparsable requirement")
-    name, _extras, rest = m.groups()
-    rest = rest.strip().strip("()").replace(" ", "")
-    pin = _PIN.match(rest)
-    if pin and "*" not in pin.group(1):
-        return Dependency(canonical_name(name), source, version=pin.group(1))
-    return Dependency(canonical_name(name), source, specifier=rest)
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement as exc:
+        why = str(exc).splitlines()[0]
+        return Dependency(spec, source, unauditable=f"not a valid requirement ({why})")
+    name = canonical_name(req.name)
+    if req.url:
+        return Dependency(name, source, unauditable="direct URL reference, not a registry release")
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        try:
+            return Dependency(name, source, version=str(Version(specs[0].version)))
+        except InvalidVersion:
+            return Dependency(name, source, unauditable=_not_pep440(specs[0].version))
+    return Dependency(name, source, specifier=str(req.specifier))
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -157,20 +166,20 @@ def parse_pyproject(text: str, source: str) -> tuple[list[Dependency], list[Mani
         if canonical_name(name) == "python":
             continue
         version = spec if isinstance(spec, str) else (spec or {}).get("version")
-        if isinstance(version, str):
-            pinned = re.fullmatch(r"==?\s*([0-9][A-Za-z0-9.+!_-]*)", version.strip())
-            deps.append(
-                Dependency(
-                    name=canonical_name(name),
-                    source=source,
-                    version=pinned.group(1) if pinned else None,
-                    specifier="" if pinned else version,
-                )
-            )
-        else:
-            deps.append(
-                Dependency(canonical_name(name), source, unauditable="not a registry requirement")
-            )
+        if not isinstance(version, str):
+            why = "not a registry requirement"
+            deps.append(Dependency(canonical_name(name), source, unauditable=why))
+            continue
+        constraint = version.strip()
+        if constraint == "*":
+            constraint = ""
+        elif constraint[:1].isdigit():
+            constraint = "==" + constraint  # Poetry: a bare version is an exact pin
+        dep = parse_requirement(f"{name}{constraint}", source)
+        if dep is None or dep.unauditable:
+            why = f"Poetry constraint {version!r} is not PEP 440: audit its poetry.lock instead"
+            dep = Dependency(canonical_name(name), source, unauditable=why)
+        deps.append(dep)
     return deps, problems
 
 
@@ -179,7 +188,10 @@ def _locked(name: object, version: object, source: str, local: bool) -> Dependen
         return None
     if local or not isinstance(version, str):
         return Dependency(canonical_name(name), source, unauditable="not from a package index")
-    return Dependency(canonical_name(name), source, version=version)
+    try:
+        return Dependency(canonical_name(name), source, version=str(Version(version)))
+    except InvalidVersion:
+        return Dependency(canonical_name(name), source, unauditable=_not_pep440(version))
 
 
 def parse_poetry_lock(text: str, source: str) -> tuple[list[Dependency], list[ManifestProblem]]:

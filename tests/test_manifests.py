@@ -25,7 +25,7 @@ def test_requirements_with_includes_hashes_markers_and_cycles() -> None:
     pinned = {(d.name, d.version) for d in deps if d.pinned}
     assert pinned == {("django", "4.2.1"), ("requests", "2.31.0"), ("pyyaml", "6.0.1")}
     unpinned = {d.name: d.specifier for d in deps if not d.pinned and not d.unauditable}
-    assert unpinned == {"flask": ">=2,<3", "wild": "==1.*"}
+    assert unpinned == {"flask": "<3,>=2", "wild": "==1.*"}
     assert len([d for d in deps if d.unauditable]) == 2
     assert [p.message for p in problems] == ["include cycle through requirements.txt"]
 
@@ -40,6 +40,8 @@ def test_missing_include_is_reported() -> None:
 def test_lock_files() -> None:
     poetry = '[[package]]\nname = "Jinja2"\nversion = "2.10.1"\n\n[[package]]\nname = "mine"\nversion = "0.1"\n[package.source]\ntype = "directory"\nurl = "../mine"\n'
     deps, _ = m.parse_poetry_lock(poetry, "poetry.lock")
+    bad, _ = m.parse_poetry_lock('[[package]]\nname = "odd"\nversion = "0.9-eevee"\n', "poetry.lock")
+    assert bad[0].unauditable == "'0.9-eevee' is not a PEP 440 version"
     assert [(d.name, d.version, bool(d.unauditable)) for d in deps] == [
         ("jinja2", "2.10.1", False),
         ("mine", None, True),
@@ -83,3 +85,23 @@ def test_manifest_kinds() -> None:
     assert m.manifest_kind("requirements/prod.txt") == "requirements"
     assert m.manifest_kind("a/pylock.web.toml") == "pylock.toml"
     assert m.manifest_kind("notes.txt") is None
+
+
+def test_unreadable_lines_are_unauditable_not_fatal() -> None:
+    files = {"requirements.txt": "good==1.0\nodd==0.9-eevee\nbad line here\n"}
+    deps, _ = m.parse_requirements("requirements.txt", reader(files))
+    assert [(d.name, d.version) for d in deps if d.pinned] == [("good", "1.0")]
+    reasons = sorted(d.unauditable or "" for d in deps if d.unauditable)
+    assert len(reasons) == 2 and all(r.startswith("not a valid requirement") for r in reasons)
+
+
+def test_poetry_constraints() -> None:
+    text = '[tool.poetry.dependencies]\npython = "^3.11"\nrequests = "2.31.0"\nflask = "^2.0"\nrich = { version = ">=13" }\nany = "*"\n'
+    deps, _ = m.parse_pyproject(text, "pyproject.toml")
+    got = {d.name: (d.version, d.specifier, bool(d.unauditable)) for d in deps}
+    assert got == {
+        "requests": ("2.31.0", "", False),
+        "flask": (None, "", True),
+        "rich": (None, ">=13", False),
+        "any": (None, "", False),
+    }

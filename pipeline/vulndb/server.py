@@ -51,6 +51,9 @@ def _package(query: Any) -> tuple[str, str] | None:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm and the client's
+    # delayed ACK that costs ~40 ms a request (measured: 300 queries took 13 s).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: requests are counted, not logged
