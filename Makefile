@@ -37,6 +37,7 @@ test: tools lint
 
 bench: tools
 	$(BIN)/python bench/scan_bench.py
+	$(BIN)/python bench/vulndb_bench.py
 
 # Re-pin the scanners (needs the network); then re-capture tests/data with
 # `$(BIN)/python tests/data/capture.py`.
