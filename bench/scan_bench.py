@@ -16,6 +16,7 @@ Usage: .venv/bin/python bench/scan_bench.py [--files N] [--keep DIR]
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import random
@@ -33,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import runner, toolenv  # noqa: E402
 from pipeline.scanners import registry  # noqa: E402
+from pipeline.vulndb import server as osv_server  # noqa: E402
+from pipeline.vulndb.store import VulnDb, import_sources  # noqa: E402
 
 WORDS = [
     "account",
@@ -314,6 +317,14 @@ def main() -> None:
         f"repository: {n} files (Python web app, Terraform, Kubernetes, Markdown, JSON, requirements.txt)"
     )
     offline = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}
+    # Both sides check dependencies against the same advisories: the PyPA records of
+    # tests/data/osv, served by the pipeline's local OSV API (by hand: started here).
+    db = base / "osv.sqlite"
+    import_sources([ROOT / "tests" / "data" / "osv"], db, "tests/data/osv", dt.datetime.now(dt.UTC))
+    config = base / "config.toml"
+    config.write_text(f'vulndb = "{db}"\nvulndb-warn-days = 36500\nvulndb-max-days = 36500\n')
+    api_cm = osv_server.serve(VulnDb(db))
+    api = api_cm.__enter__()
     by_hand = {
         "detect-secrets": [exe["detect-secrets"], "scan", "."],
         "bandit": [exe["bandit"], "-r", ".", "-f", "json", "-q"],
@@ -325,6 +336,10 @@ def main() -> None:
             "--disable-pip",
             "-f",
             "json",
+            "--vulnerability-service",
+            "osv",
+            "--osv-url",
+            osv_server.url(api),
         ],
         "checkov": [exe["checkov"], "-d", ".", "--skip-download", "-o", "json"],
     }
@@ -335,6 +350,7 @@ def main() -> None:
         print(
             f"  {name:<16} alone, by hand: {secs:7.2f} s  peak {peak / 2**20:7.0f} MiB  exit {rc}"
         )
+    api_cm.__exit__(None, None, None)
     sequential = sum(r[1] for r in rows)
     print(f"  {'sequential':<16} (sum of the four): {sequential:7.2f} s")
     out = base / "evidence"
@@ -346,6 +362,8 @@ def main() -> None:
         str(repo),
         "--output",
         str(out),
+        "--config",
+        str(config),
         "--no-progress",
     ]
     secs, peak, rc = measure(cmd, ROOT)

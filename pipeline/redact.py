@@ -106,6 +106,8 @@ class Scrubber:
         return value
 
     def data(self, value: Any) -> Any:
+        if not self._secrets:
+            return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):

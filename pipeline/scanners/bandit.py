@@ -67,6 +67,8 @@ def _comments(text: str) -> Iterable[tuple[int, str]]:
 def blanket_nosec_lines(text: str, known_tests: frozenset[str]) -> list[tuple[int, str]]:
     """Lines whose `# nosec` disables every bandit test: (line number, comment)."""
     found: list[tuple[int, str]] = []
+    if "nosec" not in text:
+        return found  # tokenizing costs ~3 ms a file; most files have no nosec at all
     for line_no, comment in _comments(text):
         m = NOSEC_COMMENT.search(comment)
         if not m:

@@ -200,20 +200,32 @@ def parse(stdout: str, root: Path, ctx: Context) -> Parsed:
     )
 
 
-def _masked_raw(data: Any) -> Any:
+def _masked_raw(data: Any, cache: dict[str, str] | None = None) -> Any:
+    """checkov's JSON with every code block line masked.
+
+    Each resource's code block repeats in every check of that resource, so
+    masked lines are memoised for the call (measured: 262,000 lines → 2 s uncached).
+    """
+    memo: dict[str, str] = {} if cache is None else cache
+
+    def masked(line: str) -> str:
+        if line not in memo:
+            memo[line] = mask_line(line)
+        return memo[line]
+
     if isinstance(data, list):
-        return [_masked_raw(d) for d in data]
+        return [_masked_raw(d, memo) for d in data]
     if isinstance(data, dict):
         out: dict[str, Any] = {}
         for k, v in data.items():
             if k == "code_block" and isinstance(v, list):
                 out[k] = [
-                    [item[0], mask_line(str(item[1]))]
+                    [item[0], masked(str(item[1]))]
                     if isinstance(item, list) and len(item) == 2
                     else item
                     for item in v
                 ]
             else:
-                out[k] = _masked_raw(v)
+                out[k] = _masked_raw(v, memo)
         return out
     return data
