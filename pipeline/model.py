@@ -128,6 +128,8 @@ class ScanResult:
     """Rule ids the tool evaluated with at least one result (pass or fail)."""
     warnings: tuple[str, ...] = ()
     """What the reader should know but does not make the result incomplete."""
+    assessed: int = 0
+    """Items checked: files (detect-secrets, bandit, checkov) or dependencies (pip-audit)."""
 
     @property
     def complete(self) -> bool:

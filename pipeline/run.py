@@ -135,6 +135,8 @@ class _Acc:
     raw: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    counted: int = 0
+    covered: set[str] = field(default_factory=set)
     version: str | None = None
     failed: bool = False
     seconds: float = 0.0
@@ -161,6 +163,10 @@ class _Acc:
         self.version = self.version or parsed.version
         if parsed.failure:
             self.fail(parsed.failure, job.inputs)
+        elif parsed.assessed is not None:
+            self.counted += parsed.assessed  # the tool's output says how many it checked
+        else:
+            self.covered.update(job.inputs)  # a file cut into chunks counts once
         self.raw.append(
             {
                 "argv": list(argv),
@@ -186,6 +192,7 @@ class _Acc:
             seconds=round(self.seconds, 3),
             rules_run=tuple(sorted(self.rules)),
             warnings=tuple(self.warnings),
+            assessed=self.counted + len(self.covered - {n.item for n in self.not_assessed}),
         )
 
 

@@ -141,3 +141,12 @@ def test_scanner_with_nothing_to_scan_is_not_applicable(tmp_path: Path) -> None:
     reasons = {r.scanner: r.reason for r in run.report.results}
     assert "no Python files" in reasons["bandit"]
     shutil.rmtree(tmp_path / "notes.md", ignore_errors=True)
+
+
+def test_assessed_counts(demo_run: RunOutput) -> None:
+    assessed = {r.scanner: r.assessed for r in demo_run.report.results}
+    assert assessed["bandit"] == 3  # the three Python files
+    assert assessed["pip-audit"] == 3  # pyyaml, jinja2, urllib3
+    assert assessed["checkov"] == 3  # main.tf, deployment.yaml, Dockerfile
+    # Every file of the demo: all are text.
+    assert assessed["detect-secrets"] == len([p for p in DEMO.rglob("*") if p.is_file()])

@@ -40,7 +40,9 @@ def test_missing_include_is_reported() -> None:
 def test_lock_files() -> None:
     poetry = '[[package]]\nname = "Jinja2"\nversion = "2.10.1"\n\n[[package]]\nname = "mine"\nversion = "0.1"\n[package.source]\ntype = "directory"\nurl = "../mine"\n'
     deps, _ = m.parse_poetry_lock(poetry, "poetry.lock")
-    bad, _ = m.parse_poetry_lock('[[package]]\nname = "odd"\nversion = "0.9-eevee"\n', "poetry.lock")
+    bad, _ = m.parse_poetry_lock(
+        '[[package]]\nname = "odd"\nversion = "0.9-eevee"\n', "poetry.lock"
+    )
     assert bad[0].unauditable == "'0.9-eevee' is not a PEP 440 version"
     assert [(d.name, d.version, bool(d.unauditable)) for d in deps] == [
         ("jinja2", "2.10.1", False),

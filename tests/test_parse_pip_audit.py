@@ -58,8 +58,12 @@ def test_plan_splits_pinned_and_unpinned(tmp_path) -> None:  # type: ignore[no-u
     (tmp_path / "requirements.txt").write_text("flask>=2\nrequests==2.31.0\n-e ./local\n")
     from dataclasses import replace
 
+    from pipeline.config import default_config
+    from pipeline.scanners import SCANNER_NAMES
+
+    osv = replace(default_config(SCANNER_NAMES), vulnerability_service="osv")
     ctx = replace(
-        make_context(tmp_path, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query"
+        make_context(tmp_path, osv, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query"
     )
     plan = pip_audit.PipAudit().plan(ctx)
     assert isinstance(plan, pip_audit.Plan)
@@ -82,3 +86,18 @@ def test_offline_service_never_falls_back(tmp_path) -> None:  # type: ignore[no-
     (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
     with pytest.raises(RuntimeError, match="offline"):
         pip_audit.PipAudit().plan(make_context(tmp_path, workdir=tmp_path / "w"))
+
+
+def test_offline_audit_reports_ranges_as_not_assessed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    (tmp_path / "requirements.txt").write_text("flask>=2\nrequests==2.31.0\n")
+    ctx = replace(
+        make_context(tmp_path, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query"
+    )
+    plan = pip_audit.PipAudit().plan(ctx)
+    assert isinstance(plan, pip_audit.Plan)
+    (job,) = plan.jobs
+    assert job.inputs == ("requests==2.31.0",)
+    (na,) = plan.not_assessed
+    assert na.item == "flask>=2 (requirements.txt)" and na.reason.startswith("not pinned")

@@ -55,6 +55,7 @@ def scanner_dict(r: ScanResult) -> dict[str, Any]:
         },
         "seconds": r.seconds,
         "finding_count": len(r.findings),
+        "assessed": r.assessed,
         "errors": list(r.errors),
         "warnings": list(r.warnings),
         "not_assessed": [{"item": n.item, "reason": n.reason} for n in r.not_assessed],

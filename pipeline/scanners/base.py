@@ -106,6 +106,8 @@ class Parsed:
     """The tool's output as JSON-able data with secret values masked."""
     secrets: tuple[str, ...] = ()
     """Secret values located in this output, kept in memory only, to scrub other outputs."""
+    assessed: int | None = None
+    """How many items the tool checked, when its output says (else: the job's inputs)."""
 
 
 class Scanner(Protocol):

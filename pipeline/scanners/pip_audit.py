@@ -73,6 +73,20 @@ class PipAudit:
                 if not d.pinned and not d.unauditable
             }
         )
+        if unpinned and ctx.config.vulnerability_service == "offline":
+            # Resolving a range needs the package index and gives a different answer
+            # next quarter: an offline, reproducible audit covers exact pins only.
+            not_assessed += [
+                NotAssessed(
+                    NAME,
+                    f"{d.name}{d.specifier} ({d.source})",
+                    "not pinned: pin it or audit a lock file (a range cannot be "
+                    "audited offline and reproducibly)",
+                )
+                for d in ctx.dependencies
+                if not d.pinned and not d.unauditable
+            ]
+            unpinned = []
         if not pinned and not unpinned:
             if not_assessed:
                 return Plan((), tuple(not_assessed))
@@ -184,9 +198,13 @@ def parse(
         if name not in seen:
             not_assessed.append(NotAssessed(NAME, req, "missing from pip-audit's output"))
     raw: Any = data
+    checked = sum(
+        1 for d in data["dependencies"] if isinstance(d, dict) and not d.get("skip_reason")
+    )
     return Parsed(
         findings=tuple(findings),
         not_assessed=tuple(not_assessed),
         rules_run=tuple(sorted(rules)),
         raw=raw,
+        assessed=checked,
     )
