@@ -54,6 +54,8 @@ class Config:
     """The local advisory database file; None means the user cache."""
     vulndb_warn_days: float = 7.0
     vulndb_max_days: float = 30.0
+    min_backup_retention_days: int = 7
+    """RDS automated backup retention our policy CPL_AWS_13 requires."""
     source: str = "defaults"
     """Where the configuration came from, for the evidence."""
 
@@ -70,6 +72,7 @@ class Config:
             "vulndb": self.vulndb,
             "vulndb-warn-days": self.vulndb_warn_days,
             "vulndb-max-days": self.vulndb_max_days,
+            "min-backup-retention-days": self.min_backup_retention_days,
             "scanners": {
                 name: {"enabled": sc.enabled, "timeout": sc.timeout}
                 for name, sc in sorted(self.scanners.items())
@@ -171,6 +174,11 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
             cfg = replace(cfg, vulndb_warn_days=_positive_number(key, v, "a number of days"))
         elif k == "vulndb-max-days":
             cfg = replace(cfg, vulndb_max_days=_positive_number(key, v, "a number of days"))
+        elif k == "min-backup-retention-days":
+            _expect(key, v, int, "a whole number of days")
+            if not 1 <= v <= 35:
+                raise ConfigError(f"{key}: must be between 1 and 35 (RDS allows 35), got {v}")
+            cfg = replace(cfg, min_backup_retention_days=v)
         elif k == "scanners":
             _expect(key, v, dict, "a table of scanner tables")
             for name, table in v.items():
@@ -181,7 +189,7 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
             allowed = (
                 "threshold, output, exclude, tools, jobs, max-file-size, "
                 "vulnerability-service, osv-url, vulndb, vulndb-warn-days, vulndb-max-days, "
-                "scanners"
+                "min-backup-retention-days, scanners"
             )
             raise ConfigError(f"{key}: unknown key (allowed: {allowed})")
     if cfg.vulndb_warn_days > cfg.vulndb_max_days:

@@ -137,6 +137,29 @@ class ScanResult:
         return self.status is not Status.FAILED and not self.not_assessed
 
 
+class ControlStatus(enum.Enum):
+    """Only PASS is a pass."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    NOT_ASSESSED = "NOT_ASSESSED"
+    MANUAL = "MANUAL"
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    framework: str
+    control_id: str
+    title: str
+    status: ControlStatus
+    reason: str
+    findings: tuple[str, ...] = ()
+    """Fingerprints of the active findings behind a FAIL."""
+    scanners: tuple[str, ...] = ()
+    """The scanners whose results evidence this control."""
+
+
 @dataclass(frozen=True)
 class AdvisoryDatabase:
     """The identity of the advisory data pip-audit was checked against."""
@@ -175,6 +198,7 @@ class RunReport:
     frameworks: tuple[str, ...] = ()
     """IaC frameworks discovery found."""
     advisory_db: AdvisoryDatabase | None = None
+    controls: tuple[ControlResult, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from pipeline import __version__, fingerprint, manifests, resources, toolenv
+from pipeline import __version__, controls, fingerprint, manifests, resources, toolenv
 from pipeline.config import Config, ScannerConfig
 from pipeline.discover import discover
 from pipeline.model import (
@@ -63,15 +63,16 @@ class RunOutput:
     """Per scanner: its invocations with the tool's own output (secret values masked)."""
 
 
-def load_severities(path: Path) -> SeverityTable:
+def load_severities(path: Path, catalog: controls.Catalog | None = None) -> SeverityTable:
+    """severity.yaml, over the severities of our pack and of mapped checkov checks."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rules = dict(catalog.severities) if catalog else {}
+    rules.update({str(k): Severity.parse(v) for k, v in (data.get("rules") or {}).items()})
     return SeverityTable(
         defaults=MappingProxyType(
             {k: Severity.parse(v) for k, v in (data.get("defaults") or {}).items()}
         ),
-        rules=MappingProxyType(
-            {str(k): Severity.parse(v) for k, v in (data.get("rules") or {}).items()}
-        ),
+        rules=MappingProxyType(rules),
     )
 
 
@@ -303,6 +304,7 @@ def execute(
 ) -> RunOutput:
     started = clock()
     root = target.resolve()
+    catalog = controls.load(resources.policies_dir())
     notify: Progress = progress or (lambda *_: None)
     inventory = discover(
         root,
@@ -338,7 +340,7 @@ def execute(
             config=config,
             workdir=workdir,
             policies=resources.policies_dir(),
-            severities=load_severities(resources.policies_dir() / "severity.yaml"),
+            severities=load_severities(resources.policies_dir() / "severity.yaml", catalog),
             read_text=read_text,
             dependencies=tuple(deps),
             manifest_problems=tuple(problems),
@@ -422,6 +424,7 @@ def execute(
         frameworks=tuple(inventory.iac),
         advisory_db=advisories.identity,
     )
+    report = replace(report, controls=controls.evaluate(report, catalog))
     return RunOutput(report, MappingProxyType(raw_out))
 
 

@@ -35,7 +35,9 @@ def test_wheel_contents(tmp_path: Path) -> None:
         "pipeline/locks/checkov.txt",
         "pipeline/locks/bandit-tests.txt",
         "pipeline/policies/severity.yaml",
-        "pipeline/policies/checkov/README.md",
+        "pipeline/policies/checkov/rds_backup_retention.py",
+        "pipeline/policies/controls/soc2.yaml",
+        "pipeline/policies/pack.yaml",
         "pipeline/templates/README.md",
     ):
         assert required in names

@@ -96,7 +96,12 @@ class Checkov:
             *skip,
         )
         inputs = tuple(sorted(p for fw in frameworks for p in ctx.inventory.iac[fw]))
-        return Plan((Job(argv=argv, cost=4.0 + 0.05 * n_files, inputs=inputs, env=ENV),))
+        env = {
+            **ENV,
+            "COMPLIANCE_PIPELINE_MIN_BACKUP_DAYS": str(ctx.config.min_backup_retention_days),
+        }
+        job = Job(argv=argv, cost=4.0 + 0.05 * n_files, inputs=inputs, env=MappingProxyType(env))
+        return Plan((job,))
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         parsed = parse(run.stdout, ctx.inventory.root, ctx)

@@ -1,0 +1,294 @@
+"""Compliance controls: load the policy data, and turn a run into control results.
+
+Data (all under policies/, validated here with errors that name the file and key):
+- domains.yaml: compliance domains, and the scanners whose every rule belongs to one;
+- checkov-builtin.yaml: checkov's built-in checks sorted into domains, with severities;
+- pack.yaml: our own checkov policies (id, title, domain, severity, rationale, remediation);
+- controls/<framework>.yaml: controls and the domains or rule ids that evidence them.
+
+Status of a control in a run: MANUAL (needs human evidence); FAIL (an active
+finding of its rules); ERROR (a scanner that evidences it failed or left
+something not assessed); PASS (its rules ran on something in scope, nothing
+found); NOT_ASSESSED (nothing in scope, e.g. no Terraform). Only PASS passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.model import (
+    ControlResult,
+    ControlStatus,
+    RunReport,
+    ScanResult,
+    Severity,
+    Status,
+)
+
+CHECKOV = "checkov"
+
+
+class PolicyError(Exception):
+    """Invalid policy data: the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class PackPolicy:
+    id: str
+    title: str
+    domain: str
+    severity: Severity
+    iac: str
+    rationale: str
+    remediation: str
+
+
+@dataclass(frozen=True)
+class Control:
+    framework: str
+    id: str
+    title: str
+    domains: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    manual: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    version: str
+    source: str
+    controls: tuple[Control, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    frameworks: Mapping[str, Framework]
+    domains: Mapping[str, str]
+    """domain → title."""
+    domain_scanners: Mapping[str, frozenset[str]]
+    domain_rules: Mapping[str, frozenset[str]]
+    """domain → checkov rule ids (built-in and ours)."""
+    pack: Mapping[str, PackPolicy]
+    builtin_domain: Mapping[str, str]
+    """built-in checkov id → domain."""
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+    """checkov rule id → severity (pack and mapped built-ins)."""
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    tracked_categories: tuple[str, ...] = ()
+
+    def evidence(self, control: Control) -> tuple[frozenset[str], frozenset[str]]:
+        """(checkov rule ids, whole scanners) that evidence a control."""
+        rules = set(control.rules)
+        scanners: set[str] = set()
+        for d in control.domains:
+            rules |= self.domain_rules.get(d, frozenset())
+            scanners |= self.domain_scanners.get(d, frozenset())
+        return frozenset(rules), frozenset(scanners)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"{path.name}: cannot be read as YAML: {exc}") from None
+
+
+def _need(data: Any, key: str, kind: type, where: str) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise PolicyError(f"{where}: missing key {key!r}")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise PolicyError(f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _severity(text: Any, where: str) -> Severity:
+    try:
+        return Severity.parse(str(text))
+    except ValueError as exc:
+        raise PolicyError(f"{where}: {exc}") from None
+
+
+def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
+    data = _load(path)
+    where = path.name
+    fid = _need(data, "framework", str, where)
+    controls: list[Control] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(_need(data, "controls", list, where)):
+        at = f"{where}: controls[{i}]"
+        cid = str(_need(raw, "id", (str, int, float), at))  # type: ignore[arg-type]
+        if cid in seen:
+            raise PolicyError(f"{at}: duplicate control id {cid!r}")
+        seen.add(cid)
+        unknown = set(raw) - {"id", "title", "domains", "rules", "manual", "source"}
+        if unknown:
+            raise PolicyError(f"{at}: unknown keys {sorted(unknown)}")
+        doms = tuple(raw.get("domains") or ())
+        for d in doms:
+            if d not in domains:
+                raise PolicyError(f"{at} ({cid}): unknown domain {d!r}")
+        manual = bool(raw.get("manual", False))
+        rules = tuple(str(r) for r in raw.get("rules") or ())
+        if not manual and not doms and not rules:
+            raise PolicyError(f"{at} ({cid}): names no domain or rule and is not manual")
+        controls.append(
+            Control(
+                framework=fid,
+                id=cid,
+                title=_need(raw, "title", str, at),
+                domains=doms,
+                rules=rules,
+                manual=manual,
+                source=_need(raw, "source", str, at),
+            )
+        )
+    return Framework(
+        id=fid,
+        title=_need(data, "title", str, where),
+        version=str(_need(data, "version", (str, int), where)),  # type: ignore[arg-type]
+        source=_need(data, "source", str, where),
+        controls=tuple(controls),
+    )
+
+
+def load(policies: Path) -> Catalog:
+    """Load and validate every policy file; PolicyError names what is wrong."""
+    dom_data = _need(_load(policies / "domains.yaml"), "domains", dict, "domains.yaml")
+    domains = {d: str(v.get("title", d)) for d, v in dom_data.items()}
+    domain_scanners = {d: frozenset(v.get("scanners") or ()) for d, v in dom_data.items()}
+    builtin = _load(policies / "checkov-builtin.yaml")
+    builtin_domain: dict[str, str] = {}
+    for d, ids in _need(builtin, "domains", dict, "checkov-builtin.yaml").items():
+        if d not in domains:
+            raise PolicyError(f"checkov-builtin.yaml: domains.{d}: unknown domain")
+        for cid in ids or ():
+            if cid in builtin_domain:
+                raise PolicyError(
+                    f"checkov-builtin.yaml: {cid} is in {builtin_domain[cid]} and {d}"
+                )
+            builtin_domain[cid] = d
+    sev_by_domain = _need(
+        _need(builtin, "severity", dict, "checkov-builtin.yaml"),
+        "domains",
+        dict,
+        "checkov-builtin.yaml.severity",
+    )
+    severities = {
+        cid: _severity(sev_by_domain.get(d, "medium"), f"checkov-builtin.yaml.severity.domains.{d}")
+        for cid, d in builtin_domain.items()
+    }
+    pack: dict[str, PackPolicy] = {}
+    for pid, raw in _need(_load(policies / "pack.yaml"), "policies", dict, "pack.yaml").items():
+        at = f"pack.yaml: policies.{pid}"
+        domain = _need(raw, "domain", str, at)
+        if domain not in domains:
+            raise PolicyError(f"{at}.domain: unknown domain {domain!r}")
+        pack[pid] = PackPolicy(
+            id=pid,
+            title=_need(raw, "title", str, at),
+            domain=domain,
+            severity=_severity(_need(raw, "severity", str, at), f"{at}.severity"),
+            iac=_need(raw, "iac", str, at),
+            rationale=_need(raw, "rationale", str, at),
+            remediation=_need(raw, "remediation", str, at),
+        )
+        severities[pid] = pack[pid].severity
+    domain_rules: dict[str, set[str]] = {d: set() for d in domains}
+    for cid, d in builtin_domain.items():
+        domain_rules[d].add(cid)
+    for p in pack.values():
+        domain_rules[p.domain].add(p.id)
+    frameworks = {}
+    for path in sorted((policies / "controls").glob("*.yaml")):
+        fw = _framework(path, domains)
+        if fw.id in frameworks:
+            raise PolicyError(f"{path.name}: framework {fw.id!r} defined twice")
+        frameworks[fw.id] = fw
+    if not frameworks:
+        raise PolicyError("controls/: no framework file")
+    return Catalog(
+        frameworks=frameworks,
+        domains=domains,
+        domain_scanners=domain_scanners,
+        domain_rules={d: frozenset(r) for d, r in domain_rules.items()},
+        pack=pack,
+        builtin_domain=builtin_domain,
+        severities=severities,
+        excluded=dict(builtin.get("excluded") or {}),
+        tracked_categories=tuple(builtin.get("tracked_categories") or ()),
+    )
+
+
+def _status_of(
+    control: Control, catalog: Catalog, results: Mapping[str, ScanResult]
+) -> ControlResult:
+    def result(status: ControlStatus, reason: str, found: tuple[str, ...] = ()) -> ControlResult:
+        return ControlResult(
+            control.framework, control.id, control.title, status, reason, found, tuple(scanners)
+        )
+
+    rules, whole = catalog.evidence(control)
+    scanners = sorted(whole | ({CHECKOV} if rules else set()))
+    if control.manual:
+        return result(ControlStatus.MANUAL, "needs human evidence")
+    relevant = [results[s] for s in scanners if s in results]
+    failing = tuple(
+        sorted(
+            f.fingerprint
+            for r in relevant
+            for f in r.findings
+            if f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules)
+        )
+    )
+    if failing:
+        return result(ControlStatus.FAIL, f"{len(failing)} active findings", failing)
+    broken = [
+        f"{r.scanner} failed"
+        if r.status is Status.FAILED
+        else f"{r.scanner}: {len(r.not_assessed)} items not assessed"
+        for r in relevant
+        if r.status is Status.FAILED or r.not_assessed
+    ]
+    if broken:
+        return result(ControlStatus.ERROR, "; ".join(broken))
+    ran: list[str] = []
+    for r in relevant:
+        if r.status is not Status.OK:
+            continue
+        if r.scanner in whole and r.assessed > 0:
+            ran.append(f"{r.scanner} checked {r.assessed} items")
+        elif r.scanner == CHECKOV and rules & set(r.rules_run):
+            ran.append(f"checkov ran {len(rules & set(r.rules_run))} of its checks")
+    if ran:
+        return result(ControlStatus.PASS, "; ".join(ran))
+    states = [
+        f"{r.scanner} {r.status.value}" + (f" ({r.reason})" if r.reason else "") for r in relevant
+    ]
+    return result(
+        ControlStatus.NOT_ASSESSED,
+        "nothing in scope: " + ("; ".join(states) or "no scanner of this control ran"),
+    )
+
+
+def evaluate(report: RunReport, catalog: Catalog) -> tuple[ControlResult, ...]:
+    """Every control of every framework, from the run's scanner results."""
+    results = {r.scanner: r for r in report.results}
+    return tuple(
+        _status_of(control, catalog, results)
+        for fw in catalog.frameworks.values()
+        for control in fw.controls
+    )
+
+
+def emitted_rules(catalog: Catalog) -> Iterable[str]:
+    """Every checkov rule id this catalogue knows (built-in mapped, and ours)."""
+    return sorted(set(catalog.builtin_domain) | set(catalog.pack))

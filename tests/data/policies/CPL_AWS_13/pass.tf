@@ -1,0 +1,3 @@
+resource "aws_db_instance" "ok" {
+  backup_retention_period = 14
+}

@@ -1,0 +1,6 @@
+resource "aws_s3_bucket_versioning" "ok" {
+  bucket = "logs"
+  versioning_configuration {
+    status = "Enabled"
+  }
+}

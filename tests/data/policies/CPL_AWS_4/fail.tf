@@ -1,0 +1,4 @@
+resource "aws_dynamodb_table" "aws_owned" {
+  name     = "t"
+  hash_key = "id"
+}
