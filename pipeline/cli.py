@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pipeline import __version__, config, evidence, gate, runner, toolenv
+from pipeline import __version__, config, controls, evidence, gate, resources, runner, toolenv
 from pipeline.model import Severity
 from pipeline.report.terminal import print_summary
 from pipeline.run import execute, utc_now
@@ -89,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     stat = vsub.add_parser("status", help="source, records, newest record, digest and age")
     for p in (imp, upd, stat):
         p.add_argument("--db", type=Path, help="database file (default: in the user cache)")
+
+    ctl = sub.add_parser("controls", help="print the control table of a run's evidence")
+    ctl.add_argument(
+        "run_dir", nargs="?", default="compliance-evidence", type=Path, help="evidence folder"
+    )
+    ctl.add_argument(
+        "--framework", help="only this framework (soc2, iso27001, pci-dss, hipaa, nist-800-53)"
+    )
+    pol = sub.add_parser("policies", help="our compliance policies")
+    psub = pol.add_subparsers(dest="policies_command", required=True, parser_class=_Parser)
+    plist = psub.add_parser(
+        "list", help="our checkov policies, or (--builtin) checkov's checks by domain"
+    )
+    plist.add_argument(
+        "--builtin", action="store_true", help="checkov's built-in checks: mapped and not"
+    )
 
     tools = sub.add_parser("tools", help="manage the scanners' pinned environments")
     tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=_Parser)
@@ -254,6 +270,77 @@ def cmd_vulndb(args: argparse.Namespace, out: Console, err: Console) -> int:
     return gate.EXIT_PASS
 
 
+_STATUS_STYLE = {
+    "PASS": "green",
+    "FAIL": "bold red",
+    "ERROR": "bold magenta",
+    "NOT_ASSESSED": "yellow",
+    "MANUAL": "dim",
+}
+
+
+def cmd_controls(args: argparse.Namespace, out: Console, err: Console) -> int:
+    path = Path(args.run_dir) / "findings.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"RUN_DIR {args.run_dir}: no readable findings.json ({exc})") from None
+    rows = [
+        c for c in doc.get("controls", []) if not args.framework or c["framework"] == args.framework
+    ]
+    if args.framework and not rows:
+        known = sorted({c["framework"] for c in doc.get("controls", [])})
+        raise UsageError(
+            f"--framework {args.framework}: not in this run (known: {', '.join(known)})"
+        )
+    table = Table("framework", "control", "status", "title", "reason", title="Controls")
+    for c in rows:
+        style = _STATUS_STYLE.get(c["status"], "")
+        table.add_row(
+            c["framework"], c["control_id"], f"[{style}]{c['status']}[/]", c["title"], c["reason"]
+        )
+    out.print(table)
+    return gate.EXIT_PASS
+
+
+def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
+    catalog = controls.load(resources.policies_dir())
+    if args.builtin:
+        table = Table("domain", "checks", "severity", title="checkov built-in checks by domain")
+        severities = catalog.severities
+        for domain in catalog.domains:
+            ids = sorted(c for c, d in catalog.builtin_domain.items() if d == domain)
+            if ids:
+                table.add_row(domain, str(len(ids)), severities[ids[0]].label)
+        out.print(table)
+        out.print(
+            f"{len(catalog.unmapped)} checks outside these domains are not mapped to controls "
+            "and take the checkov default severity of policies/severity.yaml: "
+            + ", ".join(catalog.unmapped),
+            markup=False,
+            soft_wrap=True,
+        )
+        if catalog.excluded:
+            out.print("Excluded on purpose: " + ", ".join(sorted(catalog.excluded)), markup=False)
+        return gate.EXIT_PASS
+    evidences: dict[str, list[str]] = {}
+    for fw in catalog.frameworks.values():
+        for control in fw.controls:
+            rules, _ = catalog.evidence(control)
+            for pid in catalog.pack:
+                if pid in rules:
+                    evidences.setdefault(pid, []).append(f"{fw.id} {control.id}")
+    table = Table(
+        "id", "severity", "domain", "iac", "title", "controls", title="Our checkov policies"
+    )
+    for p in catalog.pack.values():
+        table.add_row(
+            p.id, p.severity.label, p.domain, p.iac, p.title, ", ".join(evidences.get(p.id, []))
+        )
+    out.print(table)
+    return gate.EXIT_PASS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
@@ -266,8 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_scan(args, out, err)
         if args.command == "vulndb":
             return cmd_vulndb(args, out, err)
+        if args.command == "controls":
+            return cmd_controls(args, out, err)
+        if args.command == "policies":
+            return cmd_policies(args, out, err)
         return cmd_tools(args, out, err)
-    except (UsageError, config.ConfigError) as exc:
+    except (UsageError, config.ConfigError, controls.PolicyError) as exc:
         err.print(f"error: {exc}", markup=False)
         return gate.EXIT_USAGE
     except KeyboardInterrupt:

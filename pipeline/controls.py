@@ -83,6 +83,8 @@ class Catalog:
     """checkov rule id → severity (pack and mapped built-ins)."""
     excluded: Mapping[str, str] = field(default_factory=dict)
     tracked_categories: tuple[str, ...] = ()
+    unmapped: tuple[str, ...] = ()
+    """checkov built-in checks outside the tracked categories (default severity, no control)."""
 
     def evidence(self, control: Control) -> tuple[frozenset[str], frozenset[str]]:
         """(checkov rule ids, whole scanners) that evidence a control."""
@@ -225,6 +227,7 @@ def load(policies: Path) -> Catalog:
         severities=severities,
         excluded=dict(builtin.get("excluded") or {}),
         tracked_categories=tuple(builtin.get("tracked_categories") or ()),
+        unmapped=tuple(builtin.get("unmapped") or ()),
     )
 
 

@@ -32,7 +32,9 @@ catalogue: dict[str, dict[str, Any]] = {}
 def add(check: Any, framework: str) -> None:
     raw = getattr(check, "categories", None) or [getattr(check, "category", None)]
     cats = {str(getattr(c, "name", c)).upper() for c in raw if c}
-    entry = catalogue.setdefault(check.id, {"name": check.name, "categories": set(), "frameworks": set()})
+    entry = catalogue.setdefault(
+        check.id, {"name": check.name, "categories": set(), "frameworks": set()}
+    )
     entry["categories"].update(cats)
     entry["frameworks"].add(framework)
 
@@ -46,7 +48,9 @@ for registry, framework in (
     (k8s_registry, "kubernetes"),
     (docker_registry, "dockerfile"),
 ):
-    for checks in list(registry.checks.values()) + list(getattr(registry, "wildcard_checks", {}).values()):
+    for checks in list(registry.checks.values()) + list(
+        getattr(registry, "wildcard_checks", {}).values()
+    ):
         for check in checks:
             add(check, framework)
 for framework in ("terraform", "cloudformation", "kubernetes"):
@@ -58,7 +62,11 @@ for framework in ("terraform", "cloudformation", "kubernetes"):
 print(
     json.dumps(
         {
-            cid: {"name": e["name"], "categories": sorted(e["categories"]), "frameworks": sorted(e["frameworks"])}
+            cid: {
+                "name": e["name"],
+                "categories": sorted(e["categories"]),
+                "frameworks": sorted(e["frameworks"]),
+            }
             for cid, e in sorted(catalogue.items())
         },
         indent=1,

@@ -37,6 +37,7 @@ def main() -> None:
     excluded: dict[str, str] = current["excluded"]
     tracked = set(current["tracked_categories"])
     domains: dict[str, list[str]] = {d: [] for d in current["domains"]}
+    unmapped: list[str] = []
     for cid, entry in catalogue.items():
         if cid in excluded:
             continue
@@ -45,6 +46,7 @@ def main() -> None:
             continue
         cats = set(entry["categories"]) & tracked
         if not cats:
+            unmapped.append(cid)
             continue
         if "ENCRYPTION" in cats and TRANSIT.search(entry["name"]):
             domains["encryption-in-transit"].append(cid)
@@ -54,6 +56,7 @@ def main() -> None:
                 domains[domain].append(cid)
                 break
     current["domains"] = {d: sorted(ids) for d, ids in domains.items()}
+    current["unmapped"] = sorted(unmapped)
     header = TARGET.read_text().split("\n# ---\n", 1)[0]
     body = yaml.safe_dump(current, sort_keys=False, width=100)
     TARGET.write_text(header + "\n# ---\n" + body)

@@ -9,8 +9,8 @@ from typing import Any
 from pipeline import gate
 from pipeline.model import Finding, RunReport, ScanResult, Severity
 
-SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.1.0"
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.2.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -129,6 +129,18 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "age_days": report.advisory_db.age_days,
         },
         "scanners": [scanner_dict(r) for r in report.results],
+        "controls": [
+            {
+                "framework": c.framework,
+                "control_id": c.control_id,
+                "title": c.title,
+                "status": c.status.value,
+                "reason": c.reason,
+                "findings": list(c.findings),
+                "scanners": list(c.scanners),
+            }
+            for c in report.controls
+        ],
         "findings": [finding_dict(f) for f in findings],
     }
 

@@ -72,6 +72,15 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
                     style="yellow",
                 )
             )
+    if report.controls:
+        by_fw: dict[str, dict[str, int]] = {}
+        for c in report.controls:
+            tally = by_fw.setdefault(c.framework, {})
+            tally[c.status.value] = tally.get(c.status.value, 0) + 1
+        order = ("FAIL", "ERROR", "NOT_ASSESSED", "PASS", "MANUAL")
+        for fw, tally in by_fw.items():
+            parts = ", ".join(f"{tally[s]} {s}" for s in order if s in tally)
+            console.print(Text(f"  controls {fw}: {parts}"))
     blocking = gate.blocking(report)
     verdict = gate.verdict(report)
     style = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}[verdict.value]
