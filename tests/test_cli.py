@@ -17,7 +17,23 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.mark.parametrize("argv", [[], ["scan"], ["tools"], ["tools", "install"], ["tools", "list"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["scan"],
+        ["tools"],
+        ["tools", "install"],
+        ["tools", "list"],
+        ["vulndb"],
+        ["vulndb", "import"],
+        ["vulndb", "update"],
+        ["vulndb", "status"],
+        ["controls"],
+        ["policies"],
+        ["policies", "list"],
+    ],
+)
 def test_every_command_has_help(argv: list[str]) -> None:
     done = run_cli(*argv, "--help")
     assert done.returncode == 0 and "usage: compliance-pipeline" in done.stdout
@@ -61,3 +77,36 @@ def test_tools_list_reports_every_scanner() -> None:
 
 def test_version() -> None:
     assert run_cli("--version").stdout.startswith("compliance-pipeline ")
+
+
+def test_policies_list_shows_our_pack_and_checkov_domains() -> None:
+    done = run_cli("policies", "list")
+    assert done.returncode == 0 and "CPL_AWS_13" in done.stdout and "A1.2" in done.stdout
+    builtin = run_cli("policies", "list", "--builtin")
+    assert "encryption-at-rest" in builtin.stdout and "not mapped to controls" in builtin.stdout
+
+
+def test_controls_reads_a_run(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "findings.json").write_text(
+        json.dumps(
+            {
+                "controls": [
+                    {
+                        "framework": "soc2",
+                        "control_id": "CC6.1",
+                        "title": "t",
+                        "status": "FAIL",
+                        "reason": "2 active findings",
+                        "findings": [],
+                        "scanners": ["checkov"],
+                    }
+                ]
+            }
+        )
+    )
+    done = run_cli("controls", str(tmp_path), "--framework", "soc2")
+    assert done.returncode == 0 and "CC6.1" in done.stdout and "FAIL" in done.stdout
+    assert run_cli("controls", str(tmp_path), "--framework", "gdpr").returncode == 3
+    assert run_cli("controls", str(tmp_path / "missing")).returncode == 3

@@ -140,7 +140,24 @@ def test_scanner_with_nothing_to_scan_is_not_applicable(tmp_path: Path) -> None:
     }
     reasons = {r.scanner: r.reason for r in run.report.results}
     assert "no Python files" in reasons["bandit"]
+    from pipeline.model import ControlStatus
+
+    iac = [c for c in run.report.controls if c.scanners == ("checkov",)]
+    assert iac and all(c.status is ControlStatus.NOT_ASSESSED for c in iac)
     shutil.rmtree(tmp_path / "notes.md", ignore_errors=True)
+
+
+def test_demo_controls(demo_run: RunOutput) -> None:
+    from pipeline.model import ControlStatus
+
+    status = {(c.framework, c.control_id): c for c in demo_run.report.controls}
+    assert (
+        status[("soc2", "CC6.1")].status is ControlStatus.FAIL
+    )  # unencrypted RDS, AWS keys in code
+    assert status[("soc2", "A1.2")].status is ControlStatus.FAIL  # RDS backups not kept
+    assert status[("soc2", "CC1.1")].status is ControlStatus.MANUAL
+    rds = next(f for f in demo_run.report.findings if f.rule_id == "CPL_AWS_13")
+    assert rds.fingerprint in status[("pci-dss", "10.3.3")].findings
 
 
 def test_assessed_counts(demo_run: RunOutput) -> None:
