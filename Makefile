@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install tools demo test lint bench lock clean
+.PHONY: install tools demo test lint bench lock clean checkov-domains
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ demo: tools
 	  test $$rc -le 2
 
 lint: install
-	$(BIN)/ruff check pipeline tests bench
-	$(BIN)/ruff format --check pipeline tests bench
+	$(BIN)/ruff check pipeline tests bench scripts policies
+	$(BIN)/ruff format --check pipeline tests bench scripts policies
 	$(BIN)/mypy
 
 test: tools lint
@@ -38,6 +38,13 @@ test: tools lint
 bench: tools
 	$(BIN)/python bench/scan_bench.py
 	$(BIN)/python bench/vulndb_bench.py
+	$(BIN)/python bench/policies_bench.py
+
+# After a checkov upgrade: re-sort its built-in checks into domains (review the diff).
+checkov-domains: tools
+	$$(ls $${XDG_CACHE_HOME:-$$HOME/.cache}/compliance-pipeline/envs/checkov-*/bin/python | head -1) \
+	  scripts/checkov_catalogue.py > .venv/checkov-catalogue.json
+	$(BIN)/python scripts/checkov_domains.py .venv/checkov-catalogue.json
 
 # Re-pin the scanners (needs the network); then re-capture tests/data with
 # `$(BIN)/python tests/data/capture.py`.

@@ -25,7 +25,11 @@ def _statements(policy: Any) -> list[dict[str, Any]]:
     if not isinstance(policy, dict):
         return []
     statements = policy.get("Statement", [])
-    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+    return [
+        s
+        for s in (statements if isinstance(statements, list) else [statements])
+        if isinstance(s, dict)
+    ]
 
 
 def denies_insecure_transport(policy: Any) -> bool:
@@ -41,7 +45,7 @@ def denies_insecure_transport(policy: Any) -> bool:
 class S3PolicyDeniesInsecureTransport(BaseResourceCheck):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure S3 bucket policies deny requests that do not use TLS (aws:SecureTransport)",
+            name="Ensure S3 bucket policies deny requests without TLS (aws:SecureTransport)",
             id="CPL_AWS_12",
             categories=[CheckCategories.ENCRYPTION],
             supported_resources=["aws_s3_bucket_policy"],
@@ -49,8 +53,11 @@ class S3PolicyDeniesInsecureTransport(BaseResourceCheck):  # type: ignore[misc]
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         policy = conf.get("policy")
-        if policy is None or (isinstance(policy, list) and isinstance(policy[0], str) and "${" in policy[0]):
-            return CheckResult.UNKNOWN if policy is not None else CheckResult.FAILED
+        if policy is None:
+            return CheckResult.FAILED
+        text = policy[0] if isinstance(policy, list) and policy else policy
+        if isinstance(text, str) and "${" in text:
+            return CheckResult.UNKNOWN  # built from variables: cannot be judged here
         return CheckResult.PASSED if denies_insecure_transport(policy) else CheckResult.FAILED
 
 
