@@ -347,6 +347,7 @@ def execute(
             workers=workers,
             osv_url=osv_url,
             vuln_severity=db.severity if db is not None else (lambda _vid: None),
+            remediations=MappingProxyType({p.id: p.remediation for p in catalog.pack.values()}),
         )
         preflight = {"pip-audit": advisories.error} if advisories.error else {}
         results, plans = _plan(ctx, scanners, skip=tuple(preflight))

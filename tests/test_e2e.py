@@ -157,6 +157,7 @@ def test_demo_controls(demo_run: RunOutput) -> None:
     assert status[("soc2", "A1.2")].status is ControlStatus.FAIL  # RDS backups not kept
     assert status[("soc2", "CC1.1")].status is ControlStatus.MANUAL
     rds = next(f for f in demo_run.report.findings if f.rule_id == "CPL_AWS_13")
+    assert rds.remediation and "backup_retention_period" in rds.remediation
     assert rds.fingerprint in status[("pci-dss", "10.3.3")].findings
 
 

@@ -49,6 +49,8 @@ class Context:
     """The local OSV API of this run, when the vulnerability service is 'offline'."""
     vuln_severity: Callable[[str], Severity | None] = lambda _vid: None
     """Severity of an advisory from the advisory database, when it knows one."""
+    remediations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """rule id → remediation text, for rules whose tool gives none (our policy pack)."""
 
 
 @dataclass(frozen=True)

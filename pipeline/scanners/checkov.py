@@ -188,6 +188,7 @@ def parse(stdout: str, root: Path, ctx: Context) -> Parsed:
                     fingerprint=fp.fingerprint(NAME, rule, path, resource),
                     message=f"{resource}: {check.get('check_name') or rule}",
                     help_url=check.get("guideline") or None,
+                    remediation=ctx.remediations.get(rule),
                     snippet=_snippet(check.get("code_block")),
                 )
             )
