@@ -87,14 +87,15 @@ def installed_distributions(env: Path) -> dict[str, str]:
 
 
 def uv_binary() -> str | None:
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        return shutil.which("uv")
-    try:
-        return str(find_uv_bin())
-    except FileNotFoundError:
-        return shutil.which("uv")
+    """The uv executable installed with this package (beside the interpreter), else PATH's.
+
+    uv's own `find_uv_bin()` is not used: it reads sysconfig, whose first
+    initialisation races when environments are built from several threads.
+    """
+    beside = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("uv")
 
 
 def ensure(

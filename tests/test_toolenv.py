@@ -59,3 +59,22 @@ def test_bandit_test_list_matches_the_pinned_bandit() -> None:
     ).stdout
     kept = resources.lock_file("bandit-tests.txt").read_text()
     assert [ln for ln in kept.splitlines() if not ln.startswith("#")] == live.splitlines()
+
+
+@pytest.mark.tools
+def test_environment_builds_once_under_concurrent_first_use(tmp_path: Path) -> None:
+    """Two threads and a fresh cache: one build, both get the same pinned bandit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = {**os.environ, "COMPLIANCE_PIPELINE_CACHE": str(tmp_path)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        setups = list(
+            pool.map(lambda _: toolenv.ensure("bandit", "bandit", runner.run, env), range(2))
+        )
+    assert [s.error for s in setups] == [None, None]
+    assert setups[0].env_dir == setups[1].env_dir and setups[0].env_dir is not None
+    assert setups[0].env_dir.parent == tmp_path / "envs"
+    assert setups[0].distributions["bandit"] == "1.9.4"
+    done = subprocess.run([str(setups[0].executable), "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and "1.9.4" in done.stdout
+    assert toolenv.list_environments(("bandit",), env)[0]["status"] == "installed"
