@@ -39,6 +39,20 @@ def test_framework_files_validate_against_their_schema() -> None:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
 
 
+@pytest.mark.parametrize(
+    ("data", "schema"),
+    [
+        ("pack.yaml", "pack.schema.json"),
+        ("domains.yaml", "domains.schema.json"),
+        ("checkov-builtin.yaml", "checkov-builtin.schema.json"),
+        ("severity.yaml", "severity.schema.json"),
+    ],
+)
+def test_policy_files_validate_against_their_schemas(data: str, schema: str) -> None:
+    doc = yaml.safe_load((POLICIES / data).read_text())
+    jsonschema.validate(doc, json.loads((ROOT / "docs" / "schemas" / schema).read_text()))
+
+
 def test_every_domain_is_evidence_in_every_framework(catalog: controls.Catalog) -> None:
     for fw in catalog.frameworks.values():
         used = {d for c in fw.controls for d in c.domains}
