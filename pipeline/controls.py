@@ -14,7 +14,7 @@ found); NOT_ASSESSED (nothing in scope, e.g. no Terraform). Only PASS passes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,8 +290,3 @@ def evaluate(report: RunReport, catalog: Catalog) -> tuple[ControlResult, ...]:
         for fw in catalog.frameworks.values()
         for control in fw.controls
     )
-
-
-def emitted_rules(catalog: Catalog) -> Iterable[str]:
-    """Every checkov rule id this catalogue knows (built-in mapped, and ours)."""
-    return sorted(set(catalog.builtin_domain) | set(catalog.pack))

@@ -28,12 +28,6 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, db: VulnDb) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.db = db
-        self.queries = 0
-        self._lock = threading.Lock()
-
-    def count(self) -> None:
-        with self._lock:
-            self.queries += 1
 
 
 def _package(query: Any) -> tuple[str, str] | None:
@@ -88,7 +82,6 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if body is None:
             return
-        self.server.count()
         if self.path == "/v1/query":
             target = _package(body)
             if target is None:
