@@ -267,9 +267,7 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(
-    argv: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> tuple[float, int, int]:
+def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """Wall seconds, peak RSS of the process tree, exit code."""
     start = time.monotonic()
     proc = subprocess.Popen(
@@ -313,9 +311,7 @@ def main() -> None:
         shutil.rmtree(repo)
     repo.mkdir(parents=True)
     n = generate(repo, args.files)
-    print(
-        f"repository: {n} files (Python web app, Terraform, Kubernetes, Markdown, JSON, requirements.txt)"
-    )
+    print(f"repository: {n} files (Python web app, Terraform, Kubernetes, Markdown, JSON, requirements.txt)")
     offline = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}
     # Both sides check dependencies against the same advisories: the PyPA records of
     # tests/data/osv, served by the pipeline's local OSV API (by hand: started here).
@@ -347,9 +343,7 @@ def main() -> None:
     for name, argv in by_hand.items():
         secs, peak, rc = measure(argv, repo, offline)
         rows.append((name, secs, peak, rc))
-        print(
-            f"  {name:<16} alone, by hand: {secs:7.2f} s  peak {peak / 2**20:7.0f} MiB  exit {rc}"
-        )
+        print(f"  {name:<16} alone, by hand: {secs:7.2f} s  peak {peak / 2**20:7.0f} MiB  exit {rc}")
     api_cm.__exit__(None, None, None)
     sequential = sum(r[1] for r in rows)
     print(f"  {'sequential':<16} (sum of the four): {sequential:7.2f} s")
@@ -368,22 +362,14 @@ def main() -> None:
     ]
     secs, peak, rc = measure(cmd, ROOT)
     ratio = secs / sequential
-    print(
-        f"  {'pipeline':<16} cold:            {secs:7.2f} s  peak {peak / 2**20:7.0f} MiB  exit {rc}"
-    )
-    print(
-        f"ratio pipeline / sequential: {ratio:.2f} (target ≤ 0.50): {'OK' if ratio <= 0.5 else 'MISSED'}"
-    )
-    print(
-        f"peak memory: {peak / 2**20:.0f} MiB (target ≤ 1024 MiB): {'OK' if peak <= 2**30 else 'MISSED'}"
-    )
+    print(f"  {'pipeline':<16} cold:            {secs:7.2f} s  peak {peak / 2**20:7.0f} MiB  exit {rc}")
+    print(f"ratio pipeline / sequential: {ratio:.2f} (target ≤ 0.50): {'OK' if ratio <= 0.5 else 'MISSED'}")
+    print(f"peak memory: {peak / 2**20:.0f} MiB (target ≤ 1024 MiB): {'OK' if peak <= 2**30 else 'MISSED'}")
     # The pathological file alone: the tool by hand, then the pipeline's detect-secrets.
     lone = base / "pathological"
     lone.mkdir(exist_ok=True)
     shutil.copy(repo / "docs" / "settings-reference.md", lone / "settings-reference.md")
-    secs_hand, _, _ = measure(
-        [*by_hand["detect-secrets"][:2], "--all-files", "settings-reference.md"], lone
-    )
+    secs_hand, _, _ = measure([*by_hand["detect-secrets"][:2], "--all-files", "settings-reference.md"], lone)
     cmd = [
         sys.executable,
         "-m",

@@ -48,10 +48,7 @@ def pins(snapshot: Path, n: int) -> list[str]:
     for folder in folders:
         record = yaml.safe_load(next(folder.glob("*.yaml")).read_text())
         versions = [
-            str(v)
-            for a in record.get("affected", [])
-            for v in a.get("versions", [])
-            if _valid(str(v))
+            str(v) for a in record.get("affected", []) for v in a.get("versions", []) if _valid(str(v))
         ]
         if versions:
             out.append(f"{folder.name}=={rnd.choice(versions)}")

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.progress import (
@@ -66,19 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("-o", "--output", help="evidence folder (default: ./compliance-evidence)")
     scan.add_argument("-c", "--config", type=Path, help="configuration file (TOML)")
     scan.add_argument("--threshold", help="lowest severity that fails the run (default: high)")
-    scan.add_argument(
-        "-j", "--jobs", type=int, help="concurrent scanner processes (default: cores)"
-    )
-    scan.add_argument(
-        "--tools", choices=("managed", "path"), help="pinned environments (managed) or PATH"
-    )
-    scan.add_argument(
-        "--skip", action="append", default=[], metavar="SCANNER", help="disable a scanner"
-    )
+    scan.add_argument("-j", "--jobs", type=int, help="concurrent scanner processes (default: cores)")
+    scan.add_argument("--tools", choices=("managed", "path"), help="pinned environments (managed) or PATH")
+    scan.add_argument("--skip", action="append", default=[], metavar="SCANNER", help="disable a scanner")
     scan.add_argument(
         "--only", action="append", default=[], metavar="SCANNER", help="run only these scanners"
     )
     scan.add_argument("--no-progress", action="store_true", help="no live progress display")
+    scan.add_argument("--zip", action="store_true", help="also write <output>.zip")
+    scan.add_argument(
+        "--sign-key",
+        type=Path,
+        help=f"Ed25519 private key (PEM or base64 seed) to sign manifest.json; or ${evidence.KEY_ENV}",
+    )
+
+    ver = sub.add_parser(
+        "verify",
+        help="check an evidence bundle's digests (and signature)",
+        description="Exit 0 only when every file matches manifest.json (and the signature, with --key).",
+    )
+    ver.add_argument("bundle", type=Path, help="evidence folder or its zip")
+    ver.add_argument("--key", type=Path, help="Ed25519 public key (PEM or base64) to check manifest.sig")
 
     vdb = sub.add_parser("vulndb", help="the local advisory database pip-audit is checked against")
     vsub = vdb.add_subparsers(dest="vulndb_command", required=True, parser_class=_Parser)
@@ -91,20 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", type=Path, help="database file (default: in the user cache)")
 
     ctl = sub.add_parser("controls", help="print the control table of a run's evidence")
-    ctl.add_argument(
-        "run_dir", nargs="?", default="compliance-evidence", type=Path, help="evidence folder"
-    )
-    ctl.add_argument(
-        "--framework", help="only this framework (soc2, iso27001, pci-dss, hipaa, nist-800-53)"
-    )
+    ctl.add_argument("run_dir", nargs="?", default="compliance-evidence", type=Path, help="evidence folder")
+    ctl.add_argument("--framework", help="only this framework (soc2, iso27001, pci-dss, hipaa, nist-800-53)")
     pol = sub.add_parser("policies", help="our compliance policies")
     psub = pol.add_subparsers(dest="policies_command", required=True, parser_class=_Parser)
-    plist = psub.add_parser(
-        "list", help="our checkov policies, or (--builtin) checkov's checks by domain"
-    )
-    plist.add_argument(
-        "--builtin", action="store_true", help="checkov's built-in checks: mapped and not"
-    )
+    plist = psub.add_parser("list", help="our checkov policies, or (--builtin) checkov's checks by domain")
+    plist.add_argument("--builtin", action="store_true", help="checkov's built-in checks: mapped and not")
 
     tools = sub.add_parser("tools", help="manage the scanners' pinned environments")
     tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=_Parser)
@@ -180,7 +180,7 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
             progress=on_progress,
             output_dir=output,
         )
-    written = evidence.write(result, output)
+    written = evidence.write(result, output, signing_key=_signing_key(args), make_zip=bool(args.zip))
     print_summary(result.report, out, output_dir=str(written))
     return gate.exit_code(result.report)
 
@@ -213,6 +213,47 @@ def cmd_tools(args: argparse.Namespace, out: Console, err: Console) -> int:
         table.add_row(r["distribution"], r["version"], r["lock"], r["status"], r["path"])
     out.print(table)
     return 0
+
+
+def _signing_key(args: argparse.Namespace) -> Any:
+    if args.sign_key is not None:
+        try:
+            text = Path(args.sign_key).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--sign-key {args.sign_key}: {exc.strerror}") from None
+    else:
+        text = os.environ.get(evidence.KEY_ENV, "")
+        if not text:
+            return None
+    try:
+        return evidence.load_private_key(text)
+    except evidence.EvidenceError as exc:
+        raise UsageError(f"signing key: {exc}") from None
+
+
+def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
+    key = None
+    if args.key is not None:
+        try:
+            key = evidence.load_public_key(Path(args.key).read_text(encoding="utf-8"))
+        except (OSError, evidence.EvidenceError) as exc:
+            raise UsageError(f"--key {args.key}: {exc}") from None
+    try:
+        result = evidence.verify(Path(args.bundle), key)
+    except (OSError, evidence.EvidenceError) as exc:
+        raise UsageError(f"BUNDLE {args.bundle}: {exc}") from None
+    for label, paths in (
+        ("changed", result.changed),
+        ("missing", result.missing),
+        ("extra", result.extra),
+    ):
+        for p in paths:
+            out.print(f"{label}: {p}", markup=False)
+    for problem in result.problems:
+        out.print(f"problem: {problem}", markup=False)
+    out.print(f"signature: {result.signature}", markup=False)
+    out.print("INTACT" if result.intact else "NOT INTACT", markup=False)
+    return gate.EXIT_PASS if result.intact else gate.EXIT_FINDINGS
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -285,20 +326,14 @@ def cmd_controls(args: argparse.Namespace, out: Console, err: Console) -> int:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"RUN_DIR {args.run_dir}: no readable findings.json ({exc})") from None
-    rows = [
-        c for c in doc.get("controls", []) if not args.framework or c["framework"] == args.framework
-    ]
+    rows = [c for c in doc.get("controls", []) if not args.framework or c["framework"] == args.framework]
     if args.framework and not rows:
         known = sorted({c["framework"] for c in doc.get("controls", [])})
-        raise UsageError(
-            f"--framework {args.framework}: not in this run (known: {', '.join(known)})"
-        )
+        raise UsageError(f"--framework {args.framework}: not in this run (known: {', '.join(known)})")
     table = Table("framework", "control", "status", "title", "reason", title="Controls")
     for c in rows:
         style = _STATUS_STYLE.get(c["status"], "")
-        table.add_row(
-            c["framework"], c["control_id"], f"[{style}]{c['status']}[/]", c["title"], c["reason"]
-        )
+        table.add_row(c["framework"], c["control_id"], f"[{style}]{c['status']}[/]", c["title"], c["reason"])
     out.print(table)
     return gate.EXIT_PASS
 
@@ -315,8 +350,7 @@ def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(table)
         out.print(
             f"{len(catalog.unmapped)} checks outside these domains are not mapped to controls "
-            "and take the checkov default severity of policies/severity.yaml: "
-            + ", ".join(catalog.unmapped),
+            "and take the checkov default severity of policies/severity.yaml: " + ", ".join(catalog.unmapped),
             markup=False,
             soft_wrap=True,
         )
@@ -330,13 +364,9 @@ def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
             for pid in catalog.pack:
                 if pid in rules:
                     evidences.setdefault(pid, []).append(f"{fw.id} {control.id}")
-    table = Table(
-        "id", "severity", "domain", "iac", "title", "controls", title="Our checkov policies"
-    )
+    table = Table("id", "severity", "domain", "iac", "title", "controls", title="Our checkov policies")
     for p in catalog.pack.values():
-        table.add_row(
-            p.id, p.severity.label, p.domain, p.iac, p.title, ", ".join(evidences.get(p.id, []))
-        )
+        table.add_row(p.id, p.severity.label, p.domain, p.iac, p.title, ", ".join(evidences.get(p.id, [])))
     out.print(table)
     return gate.EXIT_PASS
 
@@ -353,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_scan(args, out, err)
         if args.command == "vulndb":
             return cmd_vulndb(args, out, err)
+        if args.command == "verify":
+            return cmd_verify(args, out, err)
         if args.command == "controls":
             return cmd_controls(args, out, err)
         if args.command == "policies":

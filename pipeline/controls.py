@@ -174,9 +174,7 @@ def load(policies: Path) -> Catalog:
             raise PolicyError(f"checkov-builtin.yaml: domains.{d}: unknown domain")
         for cid in ids or ():
             if cid in builtin_domain:
-                raise PolicyError(
-                    f"checkov-builtin.yaml: {cid} is in {builtin_domain[cid]} and {d}"
-                )
+                raise PolicyError(f"checkov-builtin.yaml: {cid} is in {builtin_domain[cid]} and {d}")
             builtin_domain[cid] = d
     sev_by_domain = _need(
         _need(builtin, "severity", dict, "checkov-builtin.yaml"),
@@ -231,9 +229,7 @@ def load(policies: Path) -> Catalog:
     )
 
 
-def _status_of(
-    control: Control, catalog: Catalog, results: Mapping[str, ScanResult]
-) -> ControlResult:
+def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanResult]) -> ControlResult:
     def result(status: ControlStatus, reason: str, found: tuple[str, ...] = ()) -> ControlResult:
         return ControlResult(
             control.framework, control.id, control.title, status, reason, found, tuple(scanners)
@@ -273,9 +269,7 @@ def _status_of(
             ran.append(f"checkov ran {len(rules & set(r.rules_run))} of its checks")
     if ran:
         return result(ControlStatus.PASS, "; ".join(ran))
-    states = [
-        f"{r.scanner} {r.status.value}" + (f" ({r.reason})" if r.reason else "") for r in relevant
-    ]
+    states = [f"{r.scanner} {r.status.value}" + (f" ({r.reason})" if r.reason else "") for r in relevant]
     return result(
         ControlStatus.NOT_ASSESSED,
         "nothing in scope: " + ("; ".join(states) or "no scanner of this control ran"),
@@ -286,7 +280,5 @@ def evaluate(report: RunReport, catalog: Catalog) -> tuple[ControlResult, ...]:
     """Every control of every framework, from the run's scanner results."""
     results = {r.scanner: r for r in report.results}
     return tuple(
-        _status_of(control, catalog, results)
-        for fw in catalog.frameworks.values()
-        for control in fw.controls
+        _status_of(control, catalog, results) for fw in catalog.frameworks.values() for control in fw.controls
     )

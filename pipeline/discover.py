@@ -238,9 +238,7 @@ def discover(
         rels = listed
     if listed is not None:
         # Virtual environments under other names, found by their marker file.
-        venvs = tuple(
-            str(PurePosixPath(p).parent) for p in rels if PurePosixPath(p).name == "pyvenv.cfg"
-        )
+        venvs = tuple(str(PurePosixPath(p).parent) for p in rels if PurePosixPath(p).name == "pyvenv.cfg")
         rels = [p for p in rels if not any(p == v or p.startswith(v + "/") for v in venvs)]
     own = []
     for d in skip_dirs:

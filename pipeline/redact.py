@@ -68,9 +68,7 @@ def mask_line(line: str) -> str:
     return _TOKEN.sub(lambda m: mask(m.group(0)) if _suspicious(m.group(0)) else m.group(0), line)
 
 
-def find_hashed(
-    line: str, sha1_hex: str, max_line: int = 2000, max_secret: int = 512
-) -> str | None:
+def find_hashed(line: str, sha1_hex: str, max_line: int = 2000, max_secret: int = 512) -> str | None:
     """The substring of `line` whose SHA-1 is `sha1_hex` (detect-secrets' hashed_secret).
 
     Candidates start and end at token boundaries, which is where every

@@ -69,9 +69,7 @@ def load_severities(path: Path, catalog: controls.Catalog | None = None) -> Seve
     rules = dict(catalog.severities) if catalog else {}
     rules.update({str(k): Severity.parse(v) for k, v in (data.get("rules") or {}).items()})
     return SeverityTable(
-        defaults=MappingProxyType(
-            {k: Severity.parse(v) for k, v in (data.get("defaults") or {}).items()}
-        ),
+        defaults=MappingProxyType({k: Severity.parse(v) for k, v in (data.get("defaults") or {}).items()}),
         rules=MappingProxyType(rules),
     )
 
@@ -153,9 +151,7 @@ class _Acc:
         self.seconds += done.seconds
         # The scratch folder is gone after the run: name it, not its temporary path.
         argv = tuple(a.replace(self.workdir, "<workdir>") for a in job.display_argv())
-        self.invocations.append(
-            Invocation(argv, done.returncode, round(done.seconds, 3), done.timed_out)
-        )
+        self.invocations.append(Invocation(argv, done.returncode, round(done.seconds, 3), done.timed_out))
         self.findings.extend(parsed.findings)
         self.errors.extend(parsed.errors)
         self.not_assessed.extend(parsed.not_assessed)
@@ -179,9 +175,7 @@ class _Acc:
             }
         )
 
-    def result(
-        self, scanner: Scanner, setup: toolenv.ToolSetup | None, scrub: Scrubber
-    ) -> ScanResult:
+    def result(self, scanner: Scanner, setup: toolenv.ToolSetup | None, scrub: Scrubber) -> ScanResult:
         return ScanResult(
             scanner=self.name,
             status=Status.FAILED if self.failed else Status.OK,
@@ -275,10 +269,7 @@ def open_advisories(config: Config, environ: Mapping[str, str], now: dt.datetime
     identity = AdvisoryDatabase(
         info.source, info.records, info.newest_modified, info.digest, info.imported_at, age
     )
-    stated = (
-        f"advisory database: {info.records} records, "
-        f"newest {info.newest_modified}, {age:g} days old"
-    )
+    stated = f"advisory database: {info.records} records, newest {info.newest_modified}, {age:g} days old"
     if age > config.vulndb_max_days:
         db.close()
         return _Advisories(
@@ -448,9 +439,7 @@ def _tool_info(
     candidates = [d for d in IMPLEMENTATIONS.get(name, ()) if d in setup.distributions]
     if candidates:
         matching = [d for d in candidates if setup.distributions[d] == reported]
-        implementation = (
-            f"{(matching or candidates)[0]} {setup.distributions[(matching or candidates)[0]]}"
-        )
+        implementation = f"{(matching or candidates)[0]} {setup.distributions[(matching or candidates)[0]]}"
     return ToolInfo(
         name=scanner.distribution,
         version=reported or installed or "unknown",

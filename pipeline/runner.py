@@ -46,8 +46,7 @@ def run(
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
-    live: Callable[[subprocess.Popen[bytes] | None, subprocess.Popen[bytes] | None], bool]
-    | None = None,
+    live: Callable[[subprocess.Popen[bytes] | None, subprocess.Popen[bytes] | None], bool] | None = None,
 ) -> ToolRun:
     """Run argv in its own session and process group; never raises for tool failures.
 
@@ -110,9 +109,7 @@ class Supervisor:
         self._live: set[subprocess.Popen[bytes]] = set()
         self._cancelled = False
 
-    def _track(
-        self, added: subprocess.Popen[bytes] | None, removed: subprocess.Popen[bytes] | None
-    ) -> bool:
+    def _track(self, added: subprocess.Popen[bytes] | None, removed: subprocess.Popen[bytes] | None) -> bool:
         with self._lock:
             if added is not None:
                 self._live.add(added)
@@ -120,9 +117,7 @@ class Supervisor:
                 self._live.discard(removed)
             return not self._cancelled
 
-    def __call__(
-        self, argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
-    ) -> ToolRun:
+    def __call__(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> ToolRun:
         return run(argv, cwd, env, timeout, live=self._track)
 
     def cancel(self) -> None:

@@ -98,9 +98,7 @@ def uv_binary() -> str | None:
     return shutil.which("uv")
 
 
-def ensure(
-    distribution: str, executable: str, runner: Runner, environ: Mapping[str, str]
-) -> ToolSetup:
+def ensure(distribution: str, executable: str, runner: Runner, environ: Mapping[str, str]) -> ToolSetup:
     """The managed environment of one scanner, built on first use (safe across processes)."""
     env = env_dir(distribution, environ)
     env.parent.mkdir(parents=True, exist_ok=True)
@@ -153,9 +151,7 @@ def _build(distribution: str, env: Path, runner: Runner, environ: Mapping[str, s
     for argv in steps:
         done = runner(argv, cwd, environ, ENV_BUILD_TIMEOUT)
         if done.returncode != 0:
-            why = done.start_error or (
-                "timed out" if done.timed_out else done.stderr.strip()[-800:]
-            )
+            why = done.start_error or ("timed out" if done.timed_out else done.stderr.strip()[-800:])
             shutil.rmtree(env, ignore_errors=True)
             return f"building the {distribution} environment failed: {why}"
     (env / ".complete").write_text(
@@ -164,9 +160,7 @@ def _build(distribution: str, env: Path, runner: Runner, environ: Mapping[str, s
     return None
 
 
-def on_path(
-    distribution: str, executable: str, runner: Runner, environ: Mapping[str, str]
-) -> ToolSetup:
+def on_path(distribution: str, executable: str, runner: Runner, environ: Mapping[str, str]) -> ToolSetup:
     """A scanner found on PATH; its distributions are read from its own interpreter."""
     found = shutil.which(executable, path=environ.get("PATH"))
     if found is None:
@@ -223,9 +217,7 @@ def setup(
     return ensure(distribution, executable, runner, environ)
 
 
-def list_environments(
-    distributions: tuple[str, ...], environ: Mapping[str, str]
-) -> list[dict[str, str]]:
+def list_environments(distributions: tuple[str, ...], environ: Mapping[str, str]) -> list[dict[str, str]]:
     """For `tools list`: each scanner's lock digest, folder and whether it is built."""
     rows = []
     for dist in distributions:

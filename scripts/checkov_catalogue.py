@@ -32,9 +32,7 @@ catalogue: dict[str, dict[str, Any]] = {}
 def add(check: Any, framework: str) -> None:
     raw = getattr(check, "categories", None) or [getattr(check, "category", None)]
     cats = {str(getattr(c, "name", c)).upper() for c in raw if c}
-    entry = catalogue.setdefault(
-        check.id, {"name": check.name, "categories": set(), "frameworks": set()}
-    )
+    entry = catalogue.setdefault(check.id, {"name": check.name, "categories": set(), "frameworks": set()})
     entry["categories"].update(cats)
     entry["frameworks"].add(framework)
 
@@ -48,9 +46,7 @@ for registry, framework in (
     (k8s_registry, "kubernetes"),
     (docker_registry, "dockerfile"),
 ):
-    for checks in list(registry.checks.values()) + list(
-        getattr(registry, "wildcard_checks", {}).values()
-    ):
+    for checks in list(registry.checks.values()) + list(getattr(registry, "wildcard_checks", {}).values()):
         for check in checks:
             add(check, framework)
 for framework in ("terraform", "cloudformation", "kubernetes"):

@@ -54,9 +54,7 @@ def fixed_clock() -> str:
     return "2026-11-26T00:00:00Z"
 
 
-def scan(
-    target: Path, config: Config | None = None, environ: dict[str, str] | None = None
-) -> RunOutput:
+def scan(target: Path, config: Config | None = None, environ: dict[str, str] | None = None) -> RunOutput:
     cfg = config or default_config(SCANNER_NAMES)
     return execute(target, cfg, registry(), runner.run, fixed_clock, environ or dict(os.environ))
 
@@ -123,3 +121,14 @@ def copy_demo(dest: Path) -> Path:
 def demo_run(tmp_path_factory: pytest.TempPathFactory, demo_config: Config) -> RunOutput:
     """One real scan of the demo repository, shared by the end-to-end assertions."""
     return scan(copy_demo(tmp_path_factory.mktemp("demo")), demo_config)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/golden/ from the current writers"
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

@@ -69,7 +69,4 @@ def test_broken_pyproject_without_our_table_is_not_our_error(tmp_path: Path) -> 
 def test_digest_changes_with_settings(tmp_path: Path) -> None:
     a = config.load(tmp_path, SCANNER_NAMES)
     b = load(tmp_path, 'threshold = "low"')
-    assert (
-        a.digest() != b.digest()
-        and a.digest() == config.load(tmp_path / "..", SCANNER_NAMES).digest()
-    )
+    assert a.digest() != b.digest() and a.digest() == config.load(tmp_path / "..", SCANNER_NAMES).digest()

@@ -26,9 +26,7 @@ def _planted_secrets() -> list[str]:
 
 def test_each_scanner_finds_its_planted_issue(demo_run: RunOutput) -> None:
     results = {r.scanner: r for r in demo_run.report.results}
-    assert all(r.status is Status.OK for r in results.values()), [
-        r.errors for r in results.values()
-    ]
+    assert all(r.status is Status.OK for r in results.values()), [r.errors for r in results.values()]
     rules = {(f.tool, f.rule_id, f.location.path) for f in demo_run.report.findings}
     assert ("detect-secrets", "AWS Access Key", "app/settings.py") in rules
     assert ("bandit", "B602", "app/views.py") in rules
@@ -66,16 +64,13 @@ def test_fingerprints_stable_across_runs_and_line_moves(
     shifted = [
         fp
         for fp in first
-        if first[fp].location.start_line
-        and second[fp].location.start_line != first[fp].location.start_line
+        if first[fp].location.start_line and second[fp].location.start_line != first[fp].location.start_line
     ]
     assert shifted, "lines really moved"
     assert len(first) == len(demo_run.report.findings), "no two findings share a fingerprint"
 
 
-def test_same_fingerprints_on_a_second_run(
-    demo_run: RunOutput, tmp_path: Path, demo_config
-) -> None:  # type: ignore[no-untyped-def]
+def test_same_fingerprints_on_a_second_run(demo_run: RunOutput, tmp_path: Path, demo_config) -> None:  # type: ignore[no-untyped-def]
     again = scan(copy_demo(tmp_path), demo_config)
     assert sorted(f.fingerprint for f in again.report.findings) == sorted(
         f.fingerprint for f in demo_run.report.findings
@@ -151,9 +146,7 @@ def test_demo_controls(demo_run: RunOutput) -> None:
     from pipeline.model import ControlStatus
 
     status = {(c.framework, c.control_id): c for c in demo_run.report.controls}
-    assert (
-        status[("soc2", "CC6.1")].status is ControlStatus.FAIL
-    )  # unencrypted RDS, AWS keys in code
+    assert status[("soc2", "CC6.1")].status is ControlStatus.FAIL  # unencrypted RDS, AWS keys in code
     assert status[("soc2", "A1.2")].status is ControlStatus.FAIL  # RDS backups not kept
     assert status[("soc2", "CC1.1")].status is ControlStatus.MANUAL
     rds = next(f for f in demo_run.report.findings if f.rule_id == "CPL_AWS_13")

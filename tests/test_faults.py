@@ -85,9 +85,7 @@ def test_fault_is_contained(scanner: str, fault: str, tmp_path: Path, demo_confi
         script.chmod(0o755)
     git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
     environ = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{git_dir}"}
-    cfg = only(
-        replace(demo_config, tools="path"), scanner, partner, **{scanner.replace("-", "_"): 2.0}
-    )
+    cfg = only(replace(demo_config, tools="path"), scanner, partner, **{scanner.replace("-", "_"): 2.0})
     started = time.monotonic()
     run = scan(target, cfg, environ)
     results = {r.scanner: r for r in run.report.results}
@@ -150,9 +148,7 @@ def test_ctrl_c_kills_running_tools_and_exits_promptly(tmp_path: Path) -> None:
     bin_dir.mkdir()
     pidfile = tmp_path / "child.pid"
     fake = bin_dir / "bandit"
-    fake.write_text(
-        f"#!{sys.executable}\n" + FAKE["timeout"].format(pidfile=str(pidfile), captured="")
-    )
+    fake.write_text(f"#!{sys.executable}\n" + FAKE["timeout"].format(pidfile=str(pidfile), captured=""))
     fake.chmod(0o755)
     git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{git_dir}"}

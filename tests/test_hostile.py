@@ -47,12 +47,8 @@ def test_hostile_target(tmp_path: Path) -> None:
     results = {r.scanner: r for r in run.report.results}
     ds = results["detect-secrets"]
     assert ds.status is Status.OK
-    assert [(f.rule_id, f.location.path) for f in ds.findings] == [
-        ("AWS Access Key", "latin.cfg.txt")
-    ]
-    assert [n.item for n in ds.not_assessed] == ["big.log"], (
-        "the 50 MB file is NOT_ASSESSED, not dropped"
-    )
+    assert [(f.rule_id, f.location.path) for f in ds.findings] == [("AWS Access Key", "latin.cfg.txt")]
+    assert [n.item for n in ds.not_assessed] == ["big.log"], "the 50 MB file is NOT_ASSESSED, not dropped"
     bandit = results["bandit"]
     assert bandit.status is Status.OK
     assert {f.location.path for f in bandit.findings} == {"<script>alert('x') x.py"}

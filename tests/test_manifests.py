@@ -31,18 +31,14 @@ def test_requirements_with_includes_hashes_markers_and_cycles() -> None:
 
 
 def test_missing_include_is_reported() -> None:
-    deps, problems = m.parse_requirements(
-        "requirements.txt", reader({"requirements.txt": "-r nope.txt\n"})
-    )
+    deps, problems = m.parse_requirements("requirements.txt", reader({"requirements.txt": "-r nope.txt\n"}))
     assert deps == [] and problems[0].source == "nope.txt"
 
 
 def test_lock_files() -> None:
     poetry = '[[package]]\nname = "Jinja2"\nversion = "2.10.1"\n\n[[package]]\nname = "mine"\nversion = "0.1"\n[package.source]\ntype = "directory"\nurl = "../mine"\n'
     deps, _ = m.parse_poetry_lock(poetry, "poetry.lock")
-    bad, _ = m.parse_poetry_lock(
-        '[[package]]\nname = "odd"\nversion = "0.9-eevee"\n', "poetry.lock"
-    )
+    bad, _ = m.parse_poetry_lock('[[package]]\nname = "odd"\nversion = "0.9-eevee"\n', "poetry.lock")
     assert bad[0].unauditable == "'0.9-eevee' is not a PEP 440 version"
     assert [(d.name, d.version, bool(d.unauditable)) for d in deps] == [
         ("jinja2", "2.10.1", False),
@@ -51,9 +47,7 @@ def test_lock_files() -> None:
     uv = '[[package]]\nname = "app"\nversion = "1.0"\nsource = { editable = "." }\n\n[[package]]\nname = "urllib3"\nversion = "1.26.5"\nsource = { registry = "https://pypi.org/simple" }\n'
     deps, _ = m.parse_uv_lock(uv, "uv.lock")
     assert [(d.name, d.version) for d in deps] == [("urllib3", "1.26.5")]
-    pipfile = json.dumps(
-        {"default": {"requests": {"version": "==2.19.0"}}, "develop": {"x": {"path": "."}}}
-    )
+    pipfile = json.dumps({"default": {"requests": {"version": "==2.19.0"}}, "develop": {"x": {"path": "."}}})
     deps, _ = m.parse_pipfile_lock(pipfile, "Pipfile.lock")
     assert [(d.name, d.version) for d in deps if d.pinned] == [("requests", "2.19.0")]
     pylock = 'lock-version = "1.0"\n[[packages]]\nname = "idna"\nversion = "3.4"\n'

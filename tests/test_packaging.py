@@ -38,7 +38,7 @@ def test_wheel_contents(tmp_path: Path) -> None:
         "pipeline/policies/checkov/rds_backup_retention.py",
         "pipeline/policies/controls/soc2.yaml",
         "pipeline/policies/pack.yaml",
-        "pipeline/templates/README.md",
+        "pipeline/templates/report.html.j2",
     ):
         assert required in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))

@@ -13,9 +13,7 @@ PLACEHOLDER = Path("/scan/target")
 
 
 def test_list_output_for_several_frameworks() -> None:
-    parsed = checkov.parse(
-        data("checkov", "checkov-3.3.30-multi.json"), PLACEHOLDER, make_context(DEMO)
-    )
+    parsed = checkov.parse(data("checkov", "checkov-3.3.30-multi.json"), PLACEHOLDER, make_context(DEMO))
     assert parsed.failure is None and parsed.version == "3.3.30"
     paths = {f.location.path for f in parsed.findings}
     assert paths == {"Dockerfile", "infra/main.tf", "k8s/deployment.yaml"}
@@ -34,9 +32,7 @@ def test_single_framework_dict_output() -> None:
 
 
 def test_bare_summary_means_nothing_ran() -> None:
-    parsed = checkov.parse(
-        data("checkov", "checkov-3.3.30-summary.json"), PLACEHOLDER, make_context(DEMO)
-    )
+    parsed = checkov.parse(data("checkov", "checkov-3.3.30-summary.json"), PLACEHOLDER, make_context(DEMO))
     assert parsed.failure is None and parsed.findings == () and parsed.version == "3.3.30"
 
 
@@ -68,9 +64,7 @@ def test_plan_restricts_frameworks_and_uses_one_directory() -> None:
     assert fw == ["dockerfile", "kubernetes", "terraform"]
     assert argv[argv.index("--skip-framework") + 1] == "secrets"
     assert "--skip-download" in argv and "--external-checks-dir" in argv
-    assert (
-        job.env["BC_SKIP_MAPPING"] == "TRUE" and job.env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] == "true"
-    )
+    assert job.env["BC_SKIP_MAPPING"] == "TRUE" and job.env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] == "true"
 
 
 def test_not_applicable_without_iac(tmp_path: Path) -> None:

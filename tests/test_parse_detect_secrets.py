@@ -24,9 +24,7 @@ def _secret_values() -> list[str]:
 
 def test_findings_have_hash_and_masked_preview_only() -> None:
     ctx = make_context(DEMO)
-    parsed = ds.parse(
-        data("detect-secrets", "detect-secrets-1.5.0-findings.json"), Job(("x",), 1), ctx
-    )
+    parsed = ds.parse(data("detect-secrets", "detect-secrets-1.5.0-findings.json"), Job(("x",), 1), ctx)
     assert parsed.failure is None
     kinds = sorted((f.rule_id, f.location.start_line) for f in parsed.findings)
     assert ("AWS Access Key", 9) in kinds and ("Secret Keyword", 10) in kinds
@@ -46,14 +44,8 @@ def test_fingerprint_ignores_line_numbers() -> None:
     ctx = make_context(DEMO)
     text = data("detect-secrets", "detect-secrets-1.5.0-findings.json")
     moved = text.replace('"line_number": 9', '"line_number": 90')
-    a = {
-        f.rule_id + f.location.path: f.fingerprint
-        for f in ds.parse(text, Job(("x",), 1), ctx).findings
-    }
-    b = {
-        f.rule_id + f.location.path: f.fingerprint
-        for f in ds.parse(moved, Job(("x",), 1), ctx).findings
-    }
+    a = {f.rule_id + f.location.path: f.fingerprint for f in ds.parse(text, Job(("x",), 1), ctx).findings}
+    b = {f.rule_id + f.location.path: f.fingerprint for f in ds.parse(moved, Job(("x",), 1), ctx).findings}
     assert a == b
 
 

@@ -16,9 +16,7 @@ REQ = ("jinja2==2.10.1", "pyyaml==5.3.1", "urllib3==1.26.5")
 
 
 def test_vulnerabilities_become_findings_per_manifest() -> None:
-    parsed = pip_audit.parse(
-        data("pip-audit", "pip-audit-2.10.1-vulns.json"), REQ, DEPS, make_context(DEMO)
-    )
+    parsed = pip_audit.parse(data("pip-audit", "pip-audit-2.10.1-vulns.json"), REQ, DEPS, make_context(DEMO))
     assert parsed.failure is None and parsed.not_assessed == ()
     yaml_vuln = next(f for f in parsed.findings if f.rule_id == "PYSEC-2021-142")
     assert yaml_vuln.location.path == "requirements.txt"
@@ -48,9 +46,7 @@ def test_dependency_missing_from_output_is_not_assessed() -> None:
 
 
 def test_error_output_is_a_failure() -> None:
-    parsed = pip_audit.parse(
-        data("pip-audit", "pip-audit-2.10.1-error.json"), REQ, DEPS, make_context(DEMO)
-    )
+    parsed = pip_audit.parse(data("pip-audit", "pip-audit-2.10.1-error.json"), REQ, DEPS, make_context(DEMO))
     assert parsed.failure
 
 
@@ -62,9 +58,7 @@ def test_plan_splits_pinned_and_unpinned(tmp_path) -> None:  # type: ignore[no-u
     from pipeline.scanners import SCANNER_NAMES
 
     osv = replace(default_config(SCANNER_NAMES), vulnerability_service="osv")
-    ctx = replace(
-        make_context(tmp_path, osv, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query"
-    )
+    ctx = replace(make_context(tmp_path, osv, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query")
     plan = pip_audit.PipAudit().plan(ctx)
     assert isinstance(plan, pip_audit.Plan)
     pinned, unpinned = plan.jobs
@@ -92,9 +86,7 @@ def test_offline_audit_reports_ranges_as_not_assessed(tmp_path) -> None:  # type
     from dataclasses import replace
 
     (tmp_path / "requirements.txt").write_text("flask>=2\nrequests==2.31.0\n")
-    ctx = replace(
-        make_context(tmp_path, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query"
-    )
+    ctx = replace(make_context(tmp_path, workdir=tmp_path / "w"), osv_url="http://127.0.0.1:9/v1/query")
     plan = pip_audit.PipAudit().plan(ctx)
     assert isinstance(plan, pip_audit.Plan)
     (job,) = plan.jobs

@@ -96,17 +96,9 @@ def test_vulndb_commands(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite"
     assert _cli("status", env_db=db).returncode == 2
     done = _cli("import", str(OSV_RECORDS), env_db=db)
-    assert (
-        done.returncode == 0
-        and "14 advisories indexed" in done.stdout
-        and "1 withdrawn" in done.stdout
-    )
+    assert done.returncode == 0 and "14 advisories indexed" in done.stdout and "1 withdrawn" in done.stdout
     status = _cli("status", env_db=db)
-    assert (
-        "records: 14" in status.stdout
-        and "days old" in status.stdout
-        and "sha256:" in status.stdout
-    )
+    assert "records: 14" in status.stdout and "days old" in status.stdout and "sha256:" in status.stdout
 
 
 def test_vulndb_update_downloads_an_export(tmp_path: Path) -> None:
@@ -134,9 +126,7 @@ def test_vulndb_update_downloads_an_export(tmp_path: Path) -> None:
         assert f"source: {base}/all.zip" in _cli("status", env_db=db).stdout
         bad = _cli("update", "--url", f"{base}/not-a-zip", env_db=db)
         assert bad.returncode == 2 and "did not return a zip" in bad.stderr
-        assert "records: 1" in _cli("status", env_db=db).stdout, (
-            "a failed update keeps the old database"
-        )
+        assert "records: 1" in _cli("status", env_db=db).stdout, "a failed update keeps the old database"
     finally:
         httpd.shutdown()
         httpd.server_close()

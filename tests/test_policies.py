@@ -96,9 +96,7 @@ def test_invalid_data_names_the_file_and_key(tmp_path: Path) -> None:
         controls.PolicyError, match=r"soc2.yaml: controls\[5\] \(A1.2\): unknown domain 'backups'"
     ):
         controls.load(broken)
-    soc2.write_text(
-        soc2.read_text().replace("id: A1.2", "id: CC6.1").replace("[backups]", "[backup]")
-    )
+    soc2.write_text(soc2.read_text().replace("id: A1.2", "id: CC6.1").replace("[backups]", "[backup]"))
     with pytest.raises(controls.PolicyError, match=r"duplicate control id 'CC6\.1'"):
         controls.load(broken)
 
@@ -139,9 +137,7 @@ def test_no_iac_means_not_assessed(catalog: controls.Catalog) -> None:
 
 def test_findings_fail_and_clean_checks_pass(catalog: controls.Catalog) -> None:
     finding = Finding("checkov", "CPL_AWS_13", "t", Severity.HIGH, Location("main.tf"), "fp1")
-    failing = ScanResult(
-        "checkov", Status.OK, findings=(finding,), rules_run=("CPL_AWS_13",), assessed=1
-    )
+    failing = ScanResult("checkov", Status.OK, findings=(finding,), rules_run=("CPL_AWS_13",), assessed=1)
     report = _report(*OK_OTHERS, failing)
     results = {(c.framework, c.control_id): c for c in controls.evaluate(report, catalog)}
     assert results[("soc2", "A1.2")].status is ControlStatus.FAIL

@@ -88,9 +88,7 @@ def test_builtin_catalogue_matches_the_pinned_checkov() -> None:
     live = json.loads(done.stdout)
     catalog = controls.load(resources.policies_dir())
     listed = set(catalog.builtin_domain) | set(catalog.unmapped) | set(catalog.excluded)
-    assert set(live) - listed == set(), (
-        "checks of the pinned checkov missing from checkov-builtin.yaml"
-    )
+    assert set(live) - listed == set(), "checks of the pinned checkov missing from checkov-builtin.yaml"
     assert listed - set(live) == set(), "checkov-builtin.yaml names checks the pinned checkov lacks"
     tracked = set(catalog.tracked_categories)
     stray = [cid for cid in catalog.unmapped if set(live[cid]["categories"]) & tracked]

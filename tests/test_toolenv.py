@@ -54,9 +54,7 @@ def test_bandit_test_list_matches_the_pinned_bandit() -> None:
         " | set((b['id'], b['name']) for bl in m.blacklist.values() for b in bl))\n"
         "print('\\n'.join(f'{i} {n}' for i, n in rows))"
     )
-    live = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    live = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout
     kept = resources.lock_file("bandit-tests.txt").read_text()
     assert [ln for ln in kept.splitlines() if not ln.startswith("#")] == live.splitlines()
 
@@ -68,9 +66,7 @@ def test_environment_builds_once_under_concurrent_first_use(tmp_path: Path) -> N
 
     env = {**os.environ, "COMPLIANCE_PIPELINE_CACHE": str(tmp_path)}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        setups = list(
-            pool.map(lambda _: toolenv.ensure("bandit", "bandit", runner.run, env), range(2))
-        )
+        setups = list(pool.map(lambda _: toolenv.ensure("bandit", "bandit", runner.run, env), range(2)))
     assert [s.error for s in setups] == [None, None]
     assert setups[0].env_dir == setups[1].env_dir and setups[0].env_dir is not None
     assert setups[0].env_dir.parent == tmp_path / "envs"

@@ -25,10 +25,7 @@ def test_mask_line_hides_quoted_secrets_and_high_entropy_tokens() -> None:
 
 def test_find_hashed_recovers_the_secret_span() -> None:
     line = 'TOKEN = "s3cr3t-Value_123"  # comment'
-    assert (
-        redact.find_hashed(line, hashlib.sha1(b"s3cr3t-Value_123").hexdigest())
-        == "s3cr3t-Value_123"
-    )
+    assert redact.find_hashed(line, hashlib.sha1(b"s3cr3t-Value_123").hexdigest()) == "s3cr3t-Value_123"
     assert redact.find_hashed(line, "0" * 40) is None
 
 

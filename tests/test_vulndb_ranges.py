@@ -64,9 +64,7 @@ def reference_pairs(ranges: list[tuple[str, str, str]], v: Version) -> bool:
 
 
 @given(pairs(), version)
-def test_pairs_in_any_order_match_the_plain_reading(
-    ranges: list[tuple[str, str, str]], v: Version
-) -> None:
+def test_pairs_in_any_order_match_the_plain_reading(ranges: list[tuple[str, str, str]], v: Version) -> None:
     events = [e for start, kind, end in ranges for e in ({"introduced": start}, {kind: end})]
     assert matches(events, v) == reference_pairs(ranges, v)
 

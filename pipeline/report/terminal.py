@@ -47,13 +47,8 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
     table.add_column("seconds", justify="right")
     for r in sorted(report.results, key=lambda r: _STATUS_ORDER[r.status]):
         tool = f"{r.tool.name} {r.tool.version}" if r.tool else ""
-        counts = [
-            str(sum(1 for f in r.findings if f.severity == s))
-            for s in sorted(Severity, reverse=True)
-        ]
-        table.add_row(
-            r.scanner, _status(r), tool, *counts, str(len(r.not_assessed)), f"{r.seconds:.1f}"
-        )
+        counts = [str(sum(1 for f in r.findings if f.severity == s)) for s in sorted(Severity, reverse=True)]
+        table.add_row(r.scanner, _status(r), tool, *counts, str(len(r.not_assessed)), f"{r.seconds:.1f}")
     console.print(table)
     for r in report.results:
         if r.status is Status.FAILED:

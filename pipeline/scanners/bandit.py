@@ -104,9 +104,7 @@ class Bandit:
         total = sum(c for _, c in costs)
         shards = shard_count(total, len(files), ctx.workers, SHARD_SECONDS)
         jobs = tuple(
-            Job(
-                argv=("bandit", "-f", "json", "-q", *paths), cost=START_SECONDS + load, inputs=paths
-            )
+            Job(argv=("bandit", "-f", "json", "-q", *paths), cost=START_SECONDS + load, inputs=paths)
             for paths, load in pack(costs, shards)
         )
         return Plan(jobs)
@@ -127,9 +125,7 @@ class Bandit:
         )
 
 
-def nosec_findings(
-    paths: Iterable[str], ctx: Context, known: frozenset[str]
-) -> tuple[Finding, ...]:
+def nosec_findings(paths: Iterable[str], ctx: Context, known: frozenset[str]) -> tuple[Finding, ...]:
     out: list[Finding] = []
     for path in paths:
         text = ctx.read_text(path)

@@ -78,9 +78,7 @@ class Job:
         """argv with the file list folded, for the evidence."""
         files = set(self.inputs) | set(self.staged)
         kept = [a for a in self.argv if a not in files]
-        return tuple(
-            kept + ([f"<{len(self.argv) - len(kept)} files>"] if len(kept) < len(self.argv) else [])
-        )
+        return tuple(kept + ([f"<{len(self.argv) - len(kept)} files>"] if len(kept) < len(self.argv) else []))
 
 
 @dataclass(frozen=True)

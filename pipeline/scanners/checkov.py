@@ -226,9 +226,7 @@ def _masked_raw(data: Any, cache: dict[str, str] | None = None) -> Any:
         for k, v in data.items():
             if k == "code_block" and isinstance(v, list):
                 out[k] = [
-                    [item[0], masked(str(item[1]))]
-                    if isinstance(item, list) and len(item) == 2
-                    else item
+                    [item[0], masked(str(item[1]))] if isinstance(item, list) and len(item) == 2 else item
                     for item in v
                 ]
             else:

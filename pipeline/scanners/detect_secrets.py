@@ -198,9 +198,7 @@ def parse(stdout: str, job: Job, ctx: Context) -> Parsed:
                     snippet=snippet,
                 )
             )
-            raw_results.setdefault(path, []).append(
-                {**item, "filename": path, "line_number": line_no}
-            )
+            raw_results.setdefault(path, []).append({**item, "filename": path, "line_number": line_no})
     raw = {k: v for k, v in data.items() if k != "results"} | {"results": raw_results}
     return Parsed(
         findings=tuple(findings),

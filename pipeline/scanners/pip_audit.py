@@ -67,11 +67,7 @@ class PipAudit:
         ]
         pinned = sorted({f"{d.name}=={d.version}" for d in ctx.dependencies if d.pinned})
         unpinned = sorted(
-            {
-                f"{d.name}{d.specifier}"
-                for d in ctx.dependencies
-                if not d.pinned and not d.unauditable
-            }
+            {f"{d.name}{d.specifier}" for d in ctx.dependencies if not d.pinned and not d.unauditable}
         )
         if unpinned and ctx.config.vulnerability_service == "offline":
             # Resolving a range needs the package index and gives a different answer
@@ -138,9 +134,7 @@ def _advisory_url(vuln_id: str) -> str:
     return f"https://osv.dev/vulnerability/{vuln_id}"
 
 
-def parse(
-    stdout: str, requested: tuple[str, ...], deps: tuple[Dependency, ...], ctx: Context
-) -> Parsed:
+def parse(stdout: str, requested: tuple[str, ...], deps: tuple[Dependency, ...], ctx: Context) -> Parsed:
     """Pure: pip-audit JSON → one finding per (vulnerability, manifest) and NOT_ASSESSED skips."""
     data, error = load_json(stdout)
     if error:
@@ -192,15 +186,11 @@ def parse(
                     )
                 )
     for req in requested:
-        name = canonical_name(
-            req.split("=")[0].split("<")[0].split(">")[0].split("!")[0].split("~")[0]
-        )
+        name = canonical_name(req.split("=")[0].split("<")[0].split(">")[0].split("!")[0].split("~")[0])
         if name not in seen:
             not_assessed.append(NotAssessed(NAME, req, "missing from pip-audit's output"))
     raw: Any = data
-    checked = sum(
-        1 for d in data["dependencies"] if isinstance(d, dict) and not d.get("skip_reason")
-    )
+    checked = sum(1 for d in data["dependencies"] if isinstance(d, dict) and not d.get("skip_reason"))
     return Parsed(
         findings=tuple(findings),
         not_assessed=tuple(not_assessed),

@@ -105,9 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
             target = _package(q)
             found = self.server.db.query(*target) if target else []
             results.append(
-                {"vulns": [{"id": v["id"], "modified": v["modified"]} for v in found]}
-                if found
-                else {}
+                {"vulns": [{"id": v["id"], "modified": v["modified"]} for v in found]} if found else {}
             )
         self._send(200, {"results": results})
 

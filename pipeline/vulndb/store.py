@@ -128,9 +128,7 @@ def _ranges_json(intervals: Iterable[Interval]) -> str:
     )
 
 
-def import_sources(
-    sources: Iterable[Path], db_path: Path, label: str, now: dt.datetime
-) -> ImportReport:
+def import_sources(sources: Iterable[Path], db_path: Path, label: str, now: dt.datetime) -> ImportReport:
     """Build the index from folders and/or zip exports; replaces db_path atomically."""
     import time
 
@@ -310,8 +308,7 @@ class VulnDb:
         row = (
             self._con()
             .execute(
-                "SELECT max(severity) FROM advisory "
-                "WHERE grp = (SELECT grp FROM advisory WHERE id = ?)",
+                "SELECT max(severity) FROM advisory WHERE grp = (SELECT grp FROM advisory WHERE id = ?)",
                 (vid,),
             )
             .fetchone()

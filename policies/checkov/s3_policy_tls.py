@@ -25,11 +25,7 @@ def _statements(policy: Any) -> list[dict[str, Any]]:
     if not isinstance(policy, dict):
         return []
     statements = policy.get("Statement", [])
-    return [
-        s
-        for s in (statements if isinstance(statements, list) else [statements])
-        if isinstance(s, dict)
-    ]
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
 
 
 def denies_insecure_transport(policy: Any) -> bool:

@@ -1,0 +1,174 @@
+"""report.html: a self-contained page (inline CSS, SVG and a little JavaScript).
+
+jinja2 with autoescape and StrictUndefined: scanned code ends up in the report,
+so every value is escaped, and a missing value is an error, not an empty cell.
+Only http(s) links are rendered as links. Everything is readable with
+JavaScript off; the script only adds the filters.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+
+from pipeline import gate
+from pipeline.model import Finding, RunReport, Severity, Status
+
+COLORS = {
+    "critical": "#8b0000",
+    "high": "#b42318",
+    "medium": "#8a5300",
+    "low": "#0b5394",
+    "info": "#444c56",
+}
+SNIPPET_CHARS = 600
+FRAMEWORK_NAMES = {
+    "soc2": "SOC 2",
+    "iso27001": "ISO/IEC 27001:2022",
+    "pci-dss": "PCI DSS 4.0",
+    "hipaa": "HIPAA Security Rule",
+    "nist-800-53": "NIST SP 800-53 r5",
+}
+
+
+def environment(templates: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _safe_url(url: str | None) -> str | None:
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    links: list[tuple[str, str]] = []
+    for cwe in f.cwe:
+        number = cwe.removeprefix("CWE-")
+        if number.isdigit():
+            links.append((cwe, f"https://cwe.mitre.org/data/definitions/{number}.html"))
+    url = _safe_url(f.help_url)
+    if url:
+        links.append(("advisory" if f.tool == "pip-audit" else "rule documentation", url))
+    snippet = f.snippet or ""
+    if len(snippet) > SNIPPET_CHARS:
+        snippet = snippet[:SNIPPET_CHARS] + "…"
+    line = f":{f.location.start_line}" if f.location.start_line else ""
+    return {
+        "fingerprint": f.fingerprint,
+        "tool": f.tool,
+        "rule_id": f.rule_id,
+        "title": f.title,
+        "severity": f.severity.label,
+        "path": f.location.path,
+        "where": f"{f.location.path}{line}",
+        "resource": f.location.resource,
+        "message": f.message if f.message != f.title else "",
+        "snippet": snippet,
+        "remediation": f.remediation,
+        "links": links,
+        "aliases": ", ".join(f.aliases),
+        "status": "active",
+        "status_reason": "",
+    }
+
+
+def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
+    """The template's whole input: plain values only."""
+    counts = Counter(f.severity for f in report.findings)
+    top = max(counts.values(), default=0)
+    severity_counts = [
+        (s.label, counts.get(s, 0), 0 if not top else round(280 * counts.get(s, 0) / top))
+        for s in sorted(Severity, reverse=True)
+    ]
+    order = {Status.FAILED: 0, Status.OK: 1, Status.NOT_APPLICABLE: 2, Status.DISABLED: 3}
+    scanners = [
+        {
+            "name": r.scanner,
+            "status": r.status.value,
+            "reason": r.reason,
+            "tool": (
+                f"{r.tool.name} {r.tool.version}"
+                + (f" ({r.tool.implementation})" if r.tool.implementation else "")
+                + f", {r.tool.source}"
+                if r.tool
+                else "—"
+            ),
+            "findings": len(r.findings),
+            "assessed": r.assessed,
+            "not_assessed": len(r.not_assessed),
+            "not_assessed_items": [(n.item, n.reason) for n in r.not_assessed[:200]],
+            "seconds": f"{r.seconds:.1f}",
+            "errors": list(r.errors[:5]),
+        }
+        for r in sorted(report.results, key=lambda r: order[r.status])
+    ]
+    frameworks: dict[str, list[dict[str, Any]]] = {}
+    for c in report.controls:
+        frameworks.setdefault(c.framework, []).append(
+            {
+                "control_id": c.control_id,
+                "title": c.title,
+                "status": c.status.value,
+                "reason": c.reason,
+                "scanners": ", ".join(c.scanners),
+                "findings": list(c.findings),
+            }
+        )
+    findings = sorted(
+        report.findings,
+        key=lambda f: (-f.severity, f.tool, f.location.path, f.location.start_line or 0),
+    )
+    adv = report.advisory_db
+    return {
+        "target": report.target,
+        "target_name": PurePosixPath(report.target).name or report.target,
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "pipeline_version": report.pipeline_version,
+        "config_digest": report.config_digest,
+        "commit": report.git.commit,
+        "branch": report.git.branch,
+        "remote": report.git.remote,
+        "dirty": bool(report.git.dirty),
+        "verdict": gate.verdict(report).value,
+        "exit_code": gate.exit_code(report),
+        "threshold": report.threshold.label,
+        "total": len(report.findings),
+        "blocking": len(gate.blocking(report)),
+        "severity_counts": severity_counts,
+        "colors": COLORS,
+        "scanners": scanners,
+        "failed_scanners": [s for s in scanners if s["status"] == Status.FAILED.value],
+        "frameworks": [
+            {"name": FRAMEWORK_NAMES.get(fw, fw), "controls": rows} for fw, rows in frameworks.items()
+        ],
+        "active": [_finding(f) for f in findings],
+        "suppressed": [],
+        "scanner_names": [r.scanner for r in report.results],
+        "severity_names": [s.label for s in sorted(Severity, reverse=True)],
+        "advisory": None
+        if adv is None
+        else {
+            "source": adv.source,
+            "records": adv.records,
+            "newest_modified": adv.newest_modified,
+            "age_days": adv.age_days,
+            "digest": adv.digest,
+        },
+        "evidence_digest": evidence_digest,
+        "files": report.files,
+        "skipped": [(s.path, s.reason) for s in report.skipped_paths],
+    }
+
+
+def render(report: RunReport, templates: Path, evidence_digest: str) -> str:
+    template = environment(templates).get_template("report.html.j2")
+    return template.render(run=view(report, evidence_digest))

@@ -1,0 +1,83 @@
+"""summary.md: short enough for $GITHUB_STEP_SUMMARY and a pull-request comment."""
+
+from __future__ import annotations
+
+from pipeline import gate
+from pipeline.model import ControlStatus, Finding, RunReport, Severity, Status
+
+TOP = 10
+ICON = {"pass": "✅", "fail": "❌", "incomplete": "⚠️"}
+
+
+def _cell(text: str) -> str:
+    """Table-safe and inert: no pipes, no HTML, no Markdown links from scanned content."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("[", "\\[")
+        .replace("`", "'")
+        .replace("\n", " ")
+    )
+
+
+def _where(f: Finding) -> str:
+    line = f":{f.location.start_line}" if f.location.start_line else ""
+    return _cell(f"{f.location.path}{line}")
+
+
+def render(report: RunReport) -> str:
+    verdict = gate.verdict(report)
+    lines = [
+        f"## {ICON[verdict.value]} Compliance scan: {verdict.value.upper()}",
+        "",
+        f"{len(report.findings)} findings, {len(gate.blocking(report))} at or above "
+        f"**{report.threshold.label}**; exit code {gate.exit_code(report)}.",
+        "",
+        "| severity | " + " | ".join(s.label for s in sorted(Severity, reverse=True)) + " |",
+        "|---|" + "---|" * len(Severity),
+        "| findings | "
+        + " | ".join(
+            str(sum(1 for f in report.findings if f.severity == s)) for s in sorted(Severity, reverse=True)
+        )
+        + " |",
+        "",
+        "| scanner | status | tool | findings | not assessed |",
+        "|---|---|---|---|---|",
+    ]
+    for r in report.results:
+        tool = f"{r.tool.name} {r.tool.version}" if r.tool else ""
+        status = "**FAILED**" if r.status is Status.FAILED else r.status.value
+        lines.append(
+            f"| {r.scanner} | {status} | {_cell(tool)} | {len(r.findings)} | {len(r.not_assessed)} |"
+        )
+    failed = [r for r in report.results if r.status is Status.FAILED]
+    if failed:
+        lines += ["", "**Failed scanners** (their controls are ERROR, never PASS):", ""]
+        lines += [f"- {r.scanner}: {_cell(r.errors[0] if r.errors else 'failed')}" for r in failed]
+    bad = [c for c in report.controls if c.status in (ControlStatus.FAIL, ControlStatus.ERROR)]
+    if bad:
+        lines += ["", f"**Controls failed or in error** ({len(bad)}):", ""]
+        lines += [
+            f"- {c.framework} {_cell(c.control_id)} {c.status.value}: {_cell(c.title)} ({_cell(c.reason)})"
+            for c in bad[:30]
+        ]
+        if len(bad) > 30:
+            lines.append(f"- … and {len(bad) - 30} more")
+    top = sorted(report.findings, key=lambda f: (-f.severity, f.tool, f.location.path, f.fingerprint))[:TOP]
+    if top:
+        lines += ["", f"**Top findings** ({len(top)} of {len(report.findings)}):", ""]
+        lines += ["| severity | scanner | rule | where | finding |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {f.severity.label} | {f.tool} | {_cell(f.rule_id)} | {_where(f)} | {_cell(f.title)} |"
+            for f in top
+        ]
+    lines += [
+        "",
+        f"<sub>compliance-pipeline {report.pipeline_version}, run {report.started_at}"
+        + (f", commit {report.git.commit[:12]}" if report.git.commit else "")
+        + "</sub>",
+        "",
+    ]
+    return "\n".join(lines)
