@@ -30,6 +30,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         ["controls"],
         ["policies"],
         ["policies", "list"],
+        ["verify"],
     ],
 )
 def test_every_command_has_help(argv: list[str]) -> None:
@@ -108,3 +109,42 @@ def test_controls_reads_a_run(tmp_path: Path) -> None:
     assert done.returncode == 0 and "CC6.1" in done.stdout and "FAIL" in done.stdout
     assert run_cli("controls", str(tmp_path), "--framework", "gdpr").returncode == 3
     assert run_cli("controls", str(tmp_path / "missing")).returncode == 3
+
+
+def test_scan_writes_a_signed_bundle_that_verify_checks(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    target = tmp_path / "t"
+    target.mkdir()
+    (target / "notes.md").write_text("# nothing secret\n")
+    key = Ed25519PrivateKey.generate()
+    seed = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    pub = tmp_path / "key.pub"
+    pub.write_text(
+        base64.b64encode(
+            key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        ).decode()
+    )
+    env = {**os.environ, "COMPLIANCE_PIPELINE_SIGNING_KEY": base64.b64encode(seed).decode()}
+    out = tmp_path / "ev"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "scan", str(target), "-o", str(out), "--zip"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (out / "manifest.sig").is_file() and out.with_suffix(".zip").is_file()
+    ok = run_cli("verify", str(out), "--key", str(pub))
+    assert ok.returncode == 0 and "signature: valid" in ok.stdout and "INTACT" in ok.stdout
+    assert run_cli("verify", str(out.with_suffix(".zip")), "--key", str(pub)).returncode == 0
+    (out / "summary.md").write_text("edited")
+    bad = run_cli("verify", str(out))
+    assert bad.returncode == 1 and "changed: summary.md" in bad.stdout and "NOT INTACT" in bad.stdout
+    assert run_cli("verify", str(tmp_path / "nothing")).returncode == 3
