@@ -39,6 +39,7 @@ bench: tools
 	$(BIN)/python bench/scan_bench.py
 	$(BIN)/python bench/vulndb_bench.py
 	$(BIN)/python bench/policies_bench.py
+	$(BIN)/python bench/evidence_bench.py
 
 # After a checkov upgrade: re-sort its built-in checks into domains (review the diff).
 checkov-domains: tools
