@@ -56,6 +56,12 @@ class Config:
     vulndb_max_days: float = 30.0
     min_backup_retention_days: int = 7
     """RDS automated backup retention our policy CPL_AWS_13 requires."""
+    waivers: str = "compliance-waivers.yaml"
+    """Relative to the scanned folder; a missing file means no waivers."""
+    baseline: str | None = None
+    waiver_max_days: int = 90
+    allow_inline_suppressions: bool = True
+    fail_on_incomplete: bool = True
     source: str = "defaults"
     """Where the configuration came from, for the evidence."""
 
@@ -73,6 +79,11 @@ class Config:
             "vulndb-warn-days": self.vulndb_warn_days,
             "vulndb-max-days": self.vulndb_max_days,
             "min-backup-retention-days": self.min_backup_retention_days,
+            "waivers": self.waivers,
+            "baseline": self.baseline,
+            "waiver-max-days": self.waiver_max_days,
+            "allow-inline-suppressions": self.allow_inline_suppressions,
+            "fail-on-incomplete": self.fail_on_incomplete,
             "scanners": {
                 name: {"enabled": sc.enabled, "timeout": sc.timeout}
                 for name, sc in sorted(self.scanners.items())
@@ -179,6 +190,20 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
             if not 1 <= v <= 35:
                 raise ConfigError(f"{key}: must be between 1 and 35 (RDS allows 35), got {v}")
             cfg = replace(cfg, min_backup_retention_days=v)
+        elif k in ("waivers", "baseline"):
+            _expect(key, v, str, "a file path")
+            cfg = replace(cfg, **{k: v})
+        elif k == "waiver-max-days":
+            _expect(key, v, int, "a whole number of days")
+            if v < 1:
+                raise ConfigError(f"{key}: must be at least 1, got {v}")
+            cfg = replace(cfg, waiver_max_days=v)
+        elif k == "allow-inline-suppressions":
+            _expect(key, v, bool, "true or false")
+            cfg = replace(cfg, allow_inline_suppressions=v)
+        elif k == "fail-on-incomplete":
+            _expect(key, v, bool, "true or false")
+            cfg = replace(cfg, fail_on_incomplete=v)
         elif k == "scanners":
             _expect(key, v, dict, "a table of scanner tables")
             for name, table in v.items():
@@ -189,7 +214,8 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
             allowed = (
                 "threshold, output, exclude, tools, jobs, max-file-size, "
                 "vulnerability-service, osv-url, vulndb, vulndb-warn-days, vulndb-max-days, "
-                "min-backup-retention-days, scanners"
+                "min-backup-retention-days, waivers, baseline, waiver-max-days, "
+                "allow-inline-suppressions, fail-on-incomplete, scanners"
             )
             raise ConfigError(f"{key}: unknown key (allowed: {allowed})")
     if cfg.vulndb_warn_days > cfg.vulndb_max_days:

@@ -245,7 +245,7 @@ def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanRes
             f.fingerprint
             for r in relevant
             for f in r.findings
-            if f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules)
+            if f.active and (f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules))
         )
     )
     if failing:

@@ -2,7 +2,9 @@
 
 Exit codes: 0 nothing at or above the threshold; 1 findings at or above it;
 2 incomplete (a scanner failed, timed out or is missing, or something in scope
-was not assessed); 3 usage or configuration error (raised before a run).
+was not assessed; unless fail-on-incomplete is off); 3 usage or configuration
+error (raised before a run). Only active findings count: waived, baselined and
+inline-suppressed findings stay in the evidence but never block.
 Incomplete wins over findings: an incomplete run's findings are a lower bound.
 """
 
@@ -25,12 +27,13 @@ class Verdict(enum.Enum):
 
 
 def blocking(report: RunReport, threshold: Severity | None = None) -> tuple[Finding, ...]:
+    """Active findings at or above the threshold: suppressed ones never block."""
     limit = report.threshold if threshold is None else threshold
-    return tuple(f for f in report.findings if f.severity >= limit)
+    return tuple(f for f in report.active_findings if f.severity >= limit)
 
 
 def verdict(report: RunReport) -> Verdict:
-    if report.incomplete:
+    if report.incomplete and report.fail_on_incomplete:
         return Verdict.INCOMPLETE
     return Verdict.FAIL if blocking(report) else Verdict.PASS
 

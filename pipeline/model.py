@@ -53,6 +53,21 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """Why a finding does not count: it stays in every output with this record."""
+
+    kind: str
+    """'inline' (# nosec, checkov:skip, pragma: allowlist secret), 'waiver' or 'baseline'."""
+    reason: str
+    owner: str | None = None
+    expires: str | None = None
+    """ISO date, for waivers."""
+    approved_by: str | None = None
+    source: str | None = None
+    """Where it was declared: the waivers file and line, the baseline file, the code line."""
+
+
+@dataclass(frozen=True)
 class Finding:
     tool: str
     rule_id: str
@@ -71,6 +86,12 @@ class Finding:
     package: str | None = None
     installed_version: str | None = None
     fixed_versions: tuple[str, ...] = ()
+    suppression: Suppression | None = None
+    """None: the finding is active and counts for the gate and the controls."""
+
+    @property
+    def active(self) -> bool:
+        return self.suppression is None
 
 
 @dataclass(frozen=True)
@@ -199,10 +220,17 @@ class RunReport:
     """IaC frameworks discovery found."""
     advisory_db: AdvisoryDatabase | None = None
     controls: tuple[ControlResult, ...] = ()
+    fail_on_incomplete: bool = True
+    suppression_notes: tuple[str, ...] = ()
+    """Expired waivers, waivers that matched nothing, refused inline suppressions."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         return tuple(f for r in self.results for f in r.findings)
+
+    @property
+    def active_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.active)
 
     @property
     def incomplete(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from pipeline import __version__, controls, fingerprint, manifests, resources, toolenv
+from pipeline import __version__, controls, fingerprint, manifests, resources, suppress, toolenv
 from pipeline.config import Config, ScannerConfig
 from pipeline.discover import discover
 from pipeline.model import (
@@ -296,6 +296,10 @@ def execute(
     started = clock()
     root = target.resolve()
     catalog = controls.load(resources.policies_dir())
+    # Configuration errors in waivers or the baseline stop the run before any scanner starts.
+    today = dt.date.fromisoformat(started[:10])
+    waivers = suppress.load_waivers(root / config.waivers, today, config.waiver_max_days)
+    baseline = suppress.load_baseline(Path(config.baseline)) if config.baseline else frozenset()
     notify: Progress = progress or (lambda *_: None)
     inventory = discover(
         root,
@@ -415,6 +419,12 @@ def execute(
         skipped_paths=inventory.skipped,
         frameworks=tuple(inventory.iac),
         advisory_db=advisories.identity,
+    )
+    results_now, notes = suppress.apply(
+        report.results, waivers, baseline, today, config.allow_inline_suppressions
+    )
+    report = replace(
+        report, results=results_now, suppression_notes=notes, fail_on_incomplete=config.fail_on_incomplete
     )
     report = replace(report, controls=controls.evaluate(report, catalog))
     return RunOutput(report, MappingProxyType(raw_out))

@@ -13,6 +13,7 @@ from pipeline.model import (
     ScanResult,
     Severity,
     Status,
+    Suppression,
     ToolInfo,
 )
 from pipeline.run import RunOutput
@@ -53,6 +54,24 @@ def sample(n: int = 12, failed_checkov: bool = False) -> RunOutput:
                 message="msg with 'quotes' & \"doubles\"",
                 snippet=HOSTILE_SNIPPET,
                 help_url="javascript:alert(1)",
+            )
+        )
+        found.append(
+            Finding(
+                "bandit",
+                "B602",
+                "subprocess with shell",
+                Severity.HIGH,
+                Location("tools/run.py", 9, 9),
+                "e" * 32,
+                suppression=Suppression(
+                    "waiver",
+                    "input is a constant",
+                    "alice@example.invalid",
+                    "2026-12-31",
+                    "bob",
+                    "compliance-waivers.yaml:3",
+                ),
             )
         )
     by_tool = {t: tuple(f for f in found if f.tool == t) for t in tools}

@@ -76,14 +76,20 @@ def _finding(f: Finding) -> dict[str, Any]:
         "remediation": f.remediation,
         "links": links,
         "aliases": ", ".join(f.aliases),
-        "status": "active",
-        "status_reason": "",
+        "status": "active" if f.active else "suppressed",
+        "status_reason": ""
+        if f.suppression is None
+        else f"{f.suppression.kind}: {f.suppression.reason}"
+        + (f" (owner {f.suppression.owner}" if f.suppression.owner else "")
+        + (f", expires {f.suppression.expires}" if f.suppression.expires else "")
+        + (f", approved by {f.suppression.approved_by}" if f.suppression.approved_by else "")
+        + (")" if f.suppression.owner else ""),
     }
 
 
 def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
     """The template's whole input: plain values only."""
-    counts = Counter(f.severity for f in report.findings)
+    counts = Counter(f.severity for f in report.active_findings)
     top = max(counts.values(), default=0)
     severity_counts = [
         (s.label, counts.get(s, 0), 0 if not top else round(280 * counts.get(s, 0) / top))
@@ -142,7 +148,7 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "verdict": gate.verdict(report).value,
         "exit_code": gate.exit_code(report),
         "threshold": report.threshold.label,
-        "total": len(report.findings),
+        "total": len(report.active_findings),
         "blocking": len(gate.blocking(report)),
         "severity_counts": severity_counts,
         "colors": COLORS,
@@ -151,8 +157,9 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "frameworks": [
             {"name": FRAMEWORK_NAMES.get(fw, fw), "controls": rows} for fw, rows in frameworks.items()
         ],
-        "active": [_finding(f) for f in findings],
-        "suppressed": [],
+        "active": [_finding(f) for f in findings if f.active],
+        "suppressed": [_finding(f) for f in findings if not f.active],
+        "notes": list(report.suppression_notes),
         "scanner_names": [r.scanner for r in report.results],
         "severity_names": [s.label for s in sorted(Severity, reverse=True)],
         "advisory": None

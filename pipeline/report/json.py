@@ -9,8 +9,8 @@ from typing import Any
 from pipeline import gate
 from pipeline.model import Finding, RunReport, ScanResult, Severity
 
-SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.2.0"
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.3.0"
+SCHEMA_VERSION = "1.3.0"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -36,6 +36,17 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "package": f.package,
         "installed_version": f.installed_version,
         "fixed_versions": list(f.fixed_versions),
+        "status": "active" if f.active else "suppressed",
+        "suppression": None
+        if f.suppression is None
+        else {
+            "kind": f.suppression.kind,
+            "reason": f.suppression.reason,
+            "owner": f.suppression.owner,
+            "expires": f.suppression.expires,
+            "approved_by": f.suppression.approved_by,
+            "source": f.suppression.source,
+        },
     }
 
 
@@ -107,11 +118,15 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "exit_code": gate.exit_code(report),
         "summary": {
             "findings": len(findings),
-            "by_severity": severity_counts(report.findings),
+            "active": len(report.active_findings),
+            "suppressed": len(findings) - len(report.active_findings),
+            "by_severity": severity_counts(report.active_findings),
             "by_scanner": {r.scanner: len(r.findings) for r in report.results},
             "at_or_above_threshold": len(gate.blocking(report)),
             "not_assessed": sum(len(r.not_assessed) for r in report.results),
             "failed_scanners": [r.scanner for r in report.results if r.status.value == "failed"],
+            "fail_on_incomplete": report.fail_on_incomplete,
+            "suppression_notes": list(report.suppression_notes),
         },
         "inventory": {
             "files": report.files,

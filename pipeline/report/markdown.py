@@ -32,14 +32,16 @@ def render(report: RunReport) -> str:
     lines = [
         f"## {ICON[verdict.value]} Compliance scan: {verdict.value.upper()}",
         "",
-        f"{len(report.findings)} findings, {len(gate.blocking(report))} at or above "
+        f"{len(report.active_findings)} active findings ({len(report.findings) - len(report.active_findings)} "
+        f"suppressed), {len(gate.blocking(report))} at or above "
         f"**{report.threshold.label}**; exit code {gate.exit_code(report)}.",
         "",
         "| severity | " + " | ".join(s.label for s in sorted(Severity, reverse=True)) + " |",
         "|---|" + "---|" * len(Severity),
         "| findings | "
         + " | ".join(
-            str(sum(1 for f in report.findings if f.severity == s)) for s in sorted(Severity, reverse=True)
+            str(sum(1 for f in report.active_findings if f.severity == s))
+            for s in sorted(Severity, reverse=True)
         )
         + " |",
         "",
@@ -65,9 +67,14 @@ def render(report: RunReport) -> str:
         ]
         if len(bad) > 30:
             lines.append(f"- … and {len(bad) - 30} more")
-    top = sorted(report.findings, key=lambda f: (-f.severity, f.tool, f.location.path, f.fingerprint))[:TOP]
+    if report.suppression_notes:
+        lines += ["", "**Suppressions to review:**", ""]
+        lines += [f"- {_cell(n)}" for n in report.suppression_notes[:20]]
+    top = sorted(report.active_findings, key=lambda f: (-f.severity, f.tool, f.location.path, f.fingerprint))[
+        :TOP
+    ]
     if top:
-        lines += ["", f"**Top findings** ({len(top)} of {len(report.findings)}):", ""]
+        lines += ["", f"**Top findings** ({len(top)} of {len(report.active_findings)} active):", ""]
         lines += ["| severity | scanner | rule | where | finding |", "|---|---|---|---|---|"]
         lines += [
             f"| {f.severity.label} | {f.tool} | {_cell(f.rule_id)} | {_where(f)} | {_cell(f.title)} |"

@@ -78,7 +78,22 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     location: dict[str, Any] = {"physicalLocation": physical}
     if f.location.resource:
         location["logicalLocations"] = [{"name": f.location.resource}]
+    extra: dict[str, Any] = {}
+    if f.suppression is not None:
+        extra["suppressions"] = [
+            {
+                "kind": "inSource" if f.suppression.kind == "inline" else "external",
+                "status": "accepted",
+                "justification": f.suppression.reason
+                + (
+                    f" (owner {f.suppression.owner}, expires {f.suppression.expires})"
+                    if f.suppression.owner
+                    else ""
+                ),
+            }
+        ]
     return {
+        **extra,
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL[f.severity],

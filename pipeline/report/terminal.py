@@ -47,7 +47,10 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
     table.add_column("seconds", justify="right")
     for r in sorted(report.results, key=lambda r: _STATUS_ORDER[r.status]):
         tool = f"{r.tool.name} {r.tool.version}" if r.tool else ""
-        counts = [str(sum(1 for f in r.findings if f.severity == s)) for s in sorted(Severity, reverse=True)]
+        counts = [
+            str(sum(1 for f in r.findings if f.active and f.severity == s))
+            for s in sorted(Severity, reverse=True)
+        ]
         table.add_row(r.scanner, _status(r), tool, *counts, str(len(r.not_assessed)), f"{r.seconds:.1f}")
     console.print(table)
     for r in report.results:
@@ -76,12 +79,16 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
         for fw, tally in by_fw.items():
             parts = ", ".join(f"{tally[s]} {s}" for s in order if s in tally)
             console.print(Text(f"  controls {fw}: {parts}"))
+    for note in report.suppression_notes:
+        console.print(Text(f"  suppression: {note}", style="yellow"))
+    suppressed = len(report.findings) - len(report.active_findings)
     blocking = gate.blocking(report)
     verdict = gate.verdict(report)
     style = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}[verdict.value]
     console.print(
         Text(
-            f"{verdict.value.upper()}: {len(report.findings)} findings, "
+            f"{verdict.value.upper()}: {len(report.active_findings)} active findings"
+            f" ({suppressed} suppressed), "
             f"{len(blocking)} at or above {report.threshold.label}; exit {gate.exit_code(report)}",
             style=style,
         )

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pipeline import fingerprint as fp
-from pipeline.model import Finding, Location, NotAssessed, Severity
+from pipeline.model import Finding, Location, NotAssessed, Severity, Suppression
 from pipeline.redact import mask_line
 from pipeline.runner import ToolRun
 from pipeline.scanners.base import (
@@ -36,7 +36,9 @@ NOSEC_RULE = "CP-NOSEC-BLANKET"
 BYTES_PER_SECOND = 60_000
 START_SECONDS = 0.5
 SHARD_SECONDS = 4.0
-BASE_ARGV = ("bandit", "-f", "json", "-q")
+# --ignore-nosec: findings on `# nosec` lines are reported, then marked as inline
+# suppressions with the comment as reason, so they stay visible in the evidence.
+BASE_ARGV = ("bandit", "-f", "json", "-q", "--ignore-nosec")
 # The same expressions bandit 1.9 uses (bandit/core/manager.py).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
@@ -62,6 +64,19 @@ def _comments(text: str) -> Iterable[tuple[int, str]]:
         for n, line in enumerate(text.splitlines(), start=1):
             if "#" in line:
                 yield n, line[line.index("#") :]
+
+
+def nosec_comments(text: str) -> dict[int, tuple[str, frozenset[str]]]:
+    """line → (the nosec comment, the test ids or names it names)."""
+    found: dict[int, tuple[str, frozenset[str]]] = {}
+    if "nosec" not in text:
+        return found
+    for line_no, comment in _comments(text):
+        m = NOSEC_COMMENT.search(comment)
+        if m:
+            named = frozenset(t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m.group("tests") or ""))
+            found[line_no] = (comment.strip(), named)
+    return found
 
 
 def blanket_nosec_lines(text: str, known_tests: frozenset[str]) -> list[tuple[int, str]]:
@@ -110,7 +125,7 @@ class Bandit:
         return Plan(jobs)
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
-        parsed = parse(run.stdout, ctx)
+        parsed = parse(run.stdout, ctx, self.known_tests)
         if parsed.failure is None and run.returncode not in (0, 1):
             return Parsed(failure=f"bandit exited {run.returncode}: {stderr_excerpt(run.stderr)}")
         if parsed.failure is not None:
@@ -153,8 +168,29 @@ def nosec_findings(paths: Iterable[str], ctx: Context, known: frozenset[str]) ->
     return tuple(out)
 
 
-def parse(stdout: str, ctx: Context) -> Parsed:
+def _suppression(
+    path: str,
+    line_no: int,
+    test_id: str,
+    test_name: str,
+    ctx: Context,
+    known: frozenset[str],
+    cache: dict[str, Any],
+) -> Suppression | None:
+    if path not in cache:
+        cache[path] = nosec_comments(ctx.read_text(path) or "")
+    entry = cache[path].get(line_no)
+    if entry is None:
+        return None
+    comment, named = entry
+    if named & known and not named & {test_id, test_name}:
+        return None  # the nosec names other tests: this one still counts
+    return Suppression("inline", comment, source=f"{path}:{line_no}")
+
+
+def parse(stdout: str, ctx: Context, known_tests: frozenset[str] = frozenset()) -> Parsed:
     """Pure: bandit JSON → findings, errors and NOT_ASSESSED files."""
+    nosec_cache: dict[str, Any] = {}
     data, error = load_json(stdout)
     if error:
         return Parsed(failure=f"bandit {error}: {tail(stdout, 200)!r}")
@@ -183,6 +219,9 @@ def parse(stdout: str, ctx: Context) -> Parsed:
                 help_url=r.get("more_info"),
                 snippet=mask_line(flagged) if flagged else None,
                 confidence=str(r.get("issue_confidence", "")).lower() or None,
+                suppression=_suppression(
+                    path, line_no, rule, str(r.get("test_name", "")), ctx, known_tests, nosec_cache
+                ),
             )
         )
     errors: list[str] = []

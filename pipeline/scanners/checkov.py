@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline import fingerprint as fp
 from pipeline.discover import SKIP_DIRS
-from pipeline.model import Finding, Location, NotAssessed, Severity
+from pipeline.model import Finding, Location, NotAssessed, Severity, Suppression
 from pipeline.redact import mask_line
 from pipeline.runner import ToolRun
 from pipeline.scanners.base import (
@@ -165,7 +165,22 @@ def parse(stdout: str, root: Path, ctx: Context) -> Parsed:
         results = report.get("results") or {}
         for check in results.get("passed_checks") or []:
             rules.add(str(check.get("check_id")))
-        for check in results.get("failed_checks") or []:
+        failed = [(c, None) for c in results.get("failed_checks") or []]
+        skipped = [
+            (
+                c,
+                Suppression(
+                    "inline",
+                    str(
+                        (c.get("check_result") or {}).get("suppress_comment")
+                        or "checkov:skip without a reason"
+                    ),
+                    source="checkov:skip",
+                ),
+            )
+            for c in results.get("skipped_checks") or []
+        ]
+        for check, suppression in failed + skipped:
             path = _target_rel(str(check.get("file_path", "")), root)
             if known and path not in known:
                 continue  # ignored by .gitignore or our excludes: not in the inventory
@@ -190,6 +205,7 @@ def parse(stdout: str, root: Path, ctx: Context) -> Parsed:
                     help_url=check.get("guideline") or None,
                     remediation=ctx.remediations.get(rule),
                     snippet=_snippet(check.get("code_block")),
+                    suppression=suppression,
                 )
             )
         for bad in results.get("parsing_errors") or []:

@@ -28,7 +28,7 @@ from typing import Any
 
 from pipeline import fingerprint as fp
 from pipeline.discover import LONG_LINE, FileInfo
-from pipeline.model import Finding, Location, NotAssessed
+from pipeline.model import Finding, Location, NotAssessed, Suppression
 from pipeline.redact import find_hashed, mask, mask_line
 from pipeline.runner import ToolRun
 from pipeline.scanners.base import (
@@ -53,6 +53,9 @@ LONG_LINE_FACTOR = 8.0
 START_SECONDS = 0.35
 SHARD_SECONDS = 4.0
 CHUNK_BYTES = 48 * 1024
+ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
+_PRAGMA = re.compile(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
+_PRAGMA_NEXT = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.IGNORECASE)
 MAX_BLANKS = 16
 _BLANK_RUN = re.compile(rf"[ \t]{{{MAX_BLANKS + 1},}}")
 WHOLE_FILE_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".conf", ".toml", ".properties", ".env")
@@ -98,7 +101,9 @@ class DetectSecrets:
             if f.oversized
         )
         # One process per job: the pipeline does the parallelism (no oversubscription).
-        base = ("detect-secrets", "-c", "1", "scan", "--all-files")
+        # The allowlist filter is off so that `pragma: allowlist secret` lines are
+        # reported, as suppressed findings with their marker, instead of vanishing.
+        base = ("detect-secrets", "-c", "1", "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER)
         stage_root = ctx.workdir / NAME
         jobs: list[Job] = []
         plain: list[tuple[str, float]] = []
@@ -181,6 +186,8 @@ def parse(stdout: str, job: Job, ctx: Context) -> Parsed:
             else:
                 snippet = mask_line(line)
                 preview = "*****"
+            previous = lines[line_no - 2] if line_no >= 2 and line_no - 2 < len(lines) else ""
+            allowed = bool(_PRAGMA.search(line)) or bool(_PRAGMA_NEXT.search(previous))
             findings.append(
                 Finding(
                     tool=NAME,
@@ -196,6 +203,9 @@ def parse(stdout: str, job: Job, ctx: Context) -> Parsed:
                         "history, and load it from a secret store or the environment."
                     ),
                     snippet=snippet,
+                    suppression=Suppression("inline", "pragma: allowlist secret", source=f"{path}:{line_no}")
+                    if allowed
+                    else None,
                 )
             )
             raw_results.setdefault(path, []).append({**item, "filename": path, "line_number": line_no})
