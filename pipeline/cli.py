@@ -26,10 +26,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pipeline import __version__, config, controls, evidence, gate, resources, runner, toolenv
+from pipeline import __version__, config, controls, evidence, gate, resources, runner, suppress, toolenv
 from pipeline.model import Severity
 from pipeline.report.terminal import print_summary
-from pipeline.run import execute, utc_now
+from pipeline.run import RunOutput, execute, utc_now
 from pipeline.scanners import SCANNER_NAMES, registry
 from pipeline.vulndb.download import OSV_EXPORT_URL, DownloadError, download
 from pipeline.vulndb.store import VulnDb, VulnDbError, default_path, import_sources
@@ -74,11 +74,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--no-progress", action="store_true", help="no live progress display")
     scan.add_argument("--zip", action="store_true", help="also write <output>.zip")
+    scan.add_argument("--baseline", help="baseline file: only findings not in it count")
+    scan.add_argument("--waivers", help="waivers file (default: compliance-waivers.yaml in PATH)")
+    scan.add_argument(
+        "--fail-on-incomplete",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="exit 2 when a scanner failed or something was not assessed (default: on)",
+    )
     scan.add_argument(
         "--sign-key",
         type=Path,
         help=f"Ed25519 private key (PEM or base64 seed) to sign manifest.json; or ${evidence.KEY_ENV}",
     )
+
+    base = sub.add_parser("baseline", help="accept the current findings: only new ones will count")
+    bsub = base.add_subparsers(dest="baseline_command", required=True, parser_class=_Parser)
+    bcreate = bsub.add_parser("create", help="scan PATH and write its findings' fingerprints")
+    bcreate.add_argument("path", nargs="?", default=".", help="the repository (default: .)")
+    bcreate.add_argument("-o", "--output", help="baseline file (default: PATH/.compliance-baseline.json)")
+    hook = sub.add_parser("hook", help="pre-commit entry: scan only the given files")
+    hook.add_argument("files", nargs="*", help="the staged files pre-commit passes")
+    hook.add_argument("-o", "--output", help="also write an evidence bundle here")
+    for p in (bcreate, hook):
+        p.add_argument("-c", "--config", type=Path, help="configuration file (TOML)")
+        p.add_argument("--threshold", help="lowest severity that fails (default: high)")
+        p.add_argument("--only", action="append", default=[], metavar="SCANNER", help="run only these")
+        p.add_argument("--skip", action="append", default=[], metavar="SCANNER", help="disable a scanner")
+        p.add_argument("--baseline", help="baseline file")
+        p.add_argument("--waivers", help="waivers file")
+        p.add_argument("-j", "--jobs", type=int, help="concurrent scanner processes")
+        p.add_argument("--tools", choices=("managed", "path"), help="pinned environments or PATH")
+        p.add_argument("--fail-on-incomplete", action=argparse.BooleanOptionalAction, default=None)
 
     ver = sub.add_parser(
         "verify",
@@ -135,6 +162,12 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
         cfg = replace(cfg, jobs=args.jobs)
     if args.tools:
         cfg = replace(cfg, tools=args.tools)
+    if getattr(args, "baseline", None):
+        cfg = replace(cfg, baseline=str(Path(args.baseline).resolve()))
+    if getattr(args, "waivers", None):
+        cfg = replace(cfg, waivers=str(Path(args.waivers).resolve()))
+    if getattr(args, "fail_on_incomplete", None) is not None:
+        cfg = replace(cfg, fail_on_incomplete=args.fail_on_incomplete)
     skip = set(_scanner_names(args.skip, "--skip"))
     only = set(_scanner_names(args.only, "--only"))
     scanners = dict(cfg.scanners)
@@ -144,14 +177,15 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
     return replace(cfg, scanners=MappingProxyType(scanners))
 
 
-def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
-    target = Path(args.path)
-    if not target.is_dir():
-        raise UsageError(f"PATH {args.path}: not a folder")
-    cfg = _effective_config(args, target)
-    output = Path(cfg.output)
+def _execute(
+    target: Path,
+    cfg: config.Config,
+    err: Console,
+    show: bool,
+    output_dir: Path | None,
+    only: tuple[str, ...] | None = None,
+) -> RunOutput:
     scanners = registry()
-    show = not args.no_progress and err.is_terminal
     with Progress(
         TextColumn("{task.description:<15}"),
         BarColumn(),
@@ -170,7 +204,7 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
             state = {"setup": "preparing", "start": "running", "job": "running", "done": "done"}
             progress.update(tasks[name], completed=done, total=max(total, 1), state=state[event])
 
-        result = execute(
+        return execute(
             target,
             cfg,
             scanners,
@@ -178,11 +212,76 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
             utc_now,
             os.environ,
             progress=on_progress,
-            output_dir=output,
+            output_dir=output_dir,
+            only=only,
         )
+
+
+def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
+    target = Path(args.path)
+    if not target.is_dir():
+        raise UsageError(f"PATH {args.path}: not a folder")
+    cfg = _effective_config(args, target)
+    output = Path(cfg.output)
+    result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output)
     written = evidence.write(result, output, signing_key=_signing_key(args), make_zip=bool(args.zip))
     print_summary(result.report, out, output_dir=str(written))
     return gate.exit_code(result.report)
+
+
+def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
+    target = Path(args.path)
+    if not target.is_dir():
+        raise UsageError(f"PATH {args.path}: not a folder")
+    cfg = replace(_effective_config(args, target), baseline=None)
+    result = _execute(target, cfg, err, err.is_terminal, None)
+    if result.report.incomplete:
+        print_summary(result.report, out)
+        err.print("error: the scan is incomplete; a baseline would accept what was not checked", markup=False)
+        return gate.EXIT_INCOMPLETE
+    dest = Path(args.output) if args.output else target / ".compliance-baseline.json"
+    dest.write_text(suppress.baseline_text(result.report.active_findings), encoding="utf-8")
+    out.print(f"baseline of {len(result.report.active_findings)} findings written to {dest}", markup=False)
+    return gate.EXIT_PASS
+
+
+def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """pre-commit: scan only the files given, print new findings compactly, no bundle by default."""
+    target = Path.cwd()
+    files = tuple(dict.fromkeys(Path(f).as_posix().removeprefix("./") for f in args.files))
+    cfg = _effective_config(args, target)
+    output = Path(args.output) if args.output else None
+    result = _execute(target, cfg, err, False, output, only=files)
+    if output is not None:
+        evidence.write(result, output)
+    report = result.report
+    for r in report.results:
+        if r.status.value == "failed":
+            out.print(f"{r.scanner} FAILED: {'; '.join(r.errors[:2])}", markup=False)
+        for n in r.not_assessed[:5]:
+            out.print(f"{r.scanner} could not check {n.item}: {n.reason}", markup=False)
+    blocking = gate.blocking(report)
+    for f in sorted(
+        report.active_findings, key=lambda f: (-f.severity, f.location.path, f.location.start_line or 0)
+    ):
+        mark = "✗" if f in blocking else "·"
+        line = f":{f.location.start_line}" if f.location.start_line else ""
+        out.print(
+            f"{mark} {f.severity.label:<8} {f.location.path}{line}  {f.tool} {f.rule_id}: {f.title}"
+            + (f"  [{f.fingerprint[:12]}]" if f in blocking else ""),
+            markup=False,
+            soft_wrap=True,
+        )
+    code = gate.exit_code(report)
+    if code == gate.EXIT_FINDINGS:
+        out.print(
+            f"blocked: {len(blocking)} new findings at or above {report.threshold.label}. Fix them, or "
+            "waive one in compliance-waivers.yaml (fingerprint, reason, owner, expires).",
+            markup=False,
+        )
+    elif code == gate.EXIT_INCOMPLETE:
+        out.print("blocked: the scan is incomplete (see above).", markup=False)
+    return code
 
 
 def cmd_tools(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -383,6 +482,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_scan(args, out, err)
         if args.command == "vulndb":
             return cmd_vulndb(args, out, err)
+        if args.command == "baseline":
+            return cmd_baseline(args, out, err)
+        if args.command == "hook":
+            return cmd_hook(args, out, err)
         if args.command == "verify":
             return cmd_verify(args, out, err)
         if args.command == "controls":

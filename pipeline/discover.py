@@ -226,10 +226,16 @@ def discover(
     exclude: tuple[str, ...] = (),
     max_file_size: int = 2 * 1024 * 1024,
     skip_dirs: tuple[Path, ...] = (),
+    only: tuple[str, ...] | None = None,
 ) -> Inventory:
-    """Inventory the target. `skip_dirs` are absolute folders to leave out (our own output)."""
+    """Inventory the target. `skip_dirs` are absolute folders to leave out (our own output);
+    `only` restricts it to the given target-relative files (those that exist)."""
     root = root.resolve()
-    listed = _git_files(root, runner)
+    listed = (
+        sorted(p for p in only if (root / p).exists() or (root / p).is_symlink())
+        if only is not None
+        else _git_files(root, runner)
+    )
     skipped: list[Skipped] = []
     if listed is None:
         rels, walk_skipped = _walk(root)
@@ -263,6 +269,6 @@ def discover(
         root=root,
         files=tuple(files),
         skipped=tuple(skipped),
-        git=listed is not None,
+        git=only is None and listed is not None,
         iac=MappingProxyType({k: tuple(v) for k, v in sorted(iac.items())}),
     )

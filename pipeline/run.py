@@ -292,14 +292,16 @@ def execute(
     environ: Mapping[str, str],
     progress: Progress | None = None,
     output_dir: Path | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> RunOutput:
+    """One scan. `only`: scan just these target-relative files (the pre-commit hook)."""
     started = clock()
     root = target.resolve()
     catalog = controls.load(resources.policies_dir())
     # Configuration errors in waivers or the baseline stop the run before any scanner starts.
     today = dt.date.fromisoformat(started[:10])
     waivers = suppress.load_waivers(root / config.waivers, today, config.waiver_max_days)
-    baseline = suppress.load_baseline(Path(config.baseline)) if config.baseline else frozenset()
+    baseline = suppress.load_baseline(root / config.baseline) if config.baseline else frozenset()
     notify: Progress = progress or (lambda *_: None)
     inventory = discover(
         root,
@@ -307,6 +309,7 @@ def execute(
         exclude=config.exclude,
         max_file_size=config.max_file_size,
         skip_dirs=(output_dir,) if output_dir else (),
+        only=only,
     )
     read_text = make_reader(root)
     deps, problems = manifests.collect(list(inventory.manifests), read_text)

@@ -29,11 +29,12 @@ def _where(f: Finding) -> str:
 
 def render(report: RunReport) -> str:
     verdict = gate.verdict(report)
+    suppressed = len(report.findings) - len(report.active_findings)
     lines = [
         f"## {ICON[verdict.value]} Compliance scan: {verdict.value.upper()}",
         "",
-        f"{len(report.active_findings)} active findings ({len(report.findings) - len(report.active_findings)} "
-        f"suppressed), {len(gate.blocking(report))} at or above "
+        f"{len(report.active_findings)} active findings ({suppressed} suppressed), "
+        f"{len(gate.blocking(report))} at or above "
         f"**{report.threshold.label}**; exit code {gate.exit_code(report)}.",
         "",
         "| severity | " + " | ".join(s.label for s in sorted(Severity, reverse=True)) + " |",
