@@ -225,10 +225,11 @@ def discover(
     runner: Runner,
     exclude: tuple[str, ...] = (),
     max_file_size: int = 2 * 1024 * 1024,
-    skip_dirs: tuple[Path, ...] = (),
+    skip_paths: tuple[Path, ...] = (),
     only: tuple[str, ...] | None = None,
 ) -> Inventory:
-    """Inventory the target. `skip_dirs` are absolute folders to leave out (our own output);
+    """Inventory the target. `skip_paths` are absolute paths to leave out (our own
+    output folder, baseline and waivers files: full of hex fingerprints);
     `only` restricts it to the given target-relative files (those that exist)."""
     root = root.resolve()
     listed = (
@@ -247,7 +248,7 @@ def discover(
         venvs = tuple(str(PurePosixPath(p).parent) for p in rels if PurePosixPath(p).name == "pyvenv.cfg")
         rels = [p for p in rels if not any(p == v or p.startswith(v + "/") for v in venvs)]
     own = []
-    for d in skip_dirs:
+    for d in skip_paths:
         try:
             own.append(d.resolve().relative_to(root).as_posix())
         except ValueError:

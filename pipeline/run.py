@@ -308,7 +308,15 @@ def execute(
         runner,
         exclude=config.exclude,
         max_file_size=config.max_file_size,
-        skip_dirs=(output_dir,) if output_dir else (),
+        skip_paths=tuple(
+            p
+            for p in (
+                output_dir,
+                root / config.waivers,
+                root / config.baseline if config.baseline else None,
+            )
+            if p is not None
+        ),
         only=only,
     )
     read_text = make_reader(root)

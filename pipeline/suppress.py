@@ -77,7 +77,7 @@ def load_waivers(path: Path, today: dt.date, max_days: int) -> tuple[Waiver, ...
             raise ConfigError(f"{at}: unknown keys {sorted(unknown)} (allowed: {sorted(WAIVER_KEYS)})")
         for key in ("reason", "owner", "expires"):
             if not str(raw.get(key) or "").strip():
-                raise ConfigError(f"{at}: waiver without {key!r} ({key}, owner and expires are required)")
+                raise ConfigError(f"{at}: waiver without {key!r} (reason, owner and expires are required)")
         has_fp = bool(raw.get("fingerprint"))
         if has_fp == bool(raw.get("rule")):
             raise ConfigError(f"{at}: give either 'fingerprint', or 'rule' with a 'path' glob")

@@ -119,7 +119,7 @@ class Bandit:
         total = sum(c for _, c in costs)
         shards = shard_count(total, len(files), ctx.workers, SHARD_SECONDS)
         jobs = tuple(
-            Job(argv=("bandit", "-f", "json", "-q", *paths), cost=START_SECONDS + load, inputs=paths)
+            Job(argv=(*BASE_ARGV, *paths), cost=START_SECONDS + load, inputs=paths)
             for paths, load in pack(costs, shards)
         )
         return Plan(jobs)
