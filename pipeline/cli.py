@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--no-progress", action="store_true", help="no live progress display")
     scan.add_argument("--zip", action="store_true", help="also write <output>.zip")
+    scan.add_argument(
+        "--frameworks", help="comma-separated: soc2,iso27001,pci-dss,hipaa,nist-800-53 (default: all)"
+    )
     scan.add_argument("--baseline", help="baseline file: only findings not in it count")
     scan.add_argument("--waivers", help="waivers file (default: compliance-waivers.yaml in PATH)")
     scan.add_argument(
@@ -166,6 +169,8 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
         cfg = replace(cfg, baseline=str(Path(args.baseline).resolve()))
     if getattr(args, "waivers", None):
         cfg = replace(cfg, waivers=str(Path(args.waivers).resolve()))
+    if getattr(args, "frameworks", None):
+        cfg = replace(cfg, frameworks=tuple(f.strip() for f in args.frameworks.split(",") if f.strip()))
     if getattr(args, "fail_on_incomplete", None) is not None:
         cfg = replace(cfg, fail_on_incomplete=args.fail_on_incomplete)
     skip = set(_scanner_names(args.skip, "--skip"))

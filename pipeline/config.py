@@ -62,6 +62,8 @@ class Config:
     waiver_max_days: int = 90
     allow_inline_suppressions: bool = True
     fail_on_incomplete: bool = True
+    frameworks: tuple[str, ...] = ()
+    """Compliance frameworks to evaluate (ids of policies/controls/*.yaml); empty: all."""
     source: str = "defaults"
     """Where the configuration came from, for the evidence."""
 
@@ -84,6 +86,7 @@ class Config:
             "waiver-max-days": self.waiver_max_days,
             "allow-inline-suppressions": self.allow_inline_suppressions,
             "fail-on-incomplete": self.fail_on_incomplete,
+            "frameworks": list(self.frameworks),
             "scanners": {
                 name: {"enabled": sc.enabled, "timeout": sc.timeout}
                 for name, sc in sorted(self.scanners.items())
@@ -201,6 +204,9 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
         elif k == "allow-inline-suppressions":
             _expect(key, v, bool, "true or false")
             cfg = replace(cfg, allow_inline_suppressions=v)
+        elif k == "frameworks":
+            _expect(key, v, list, "a list of framework ids")
+            cfg = replace(cfg, frameworks=tuple(str(x) for x in v))
         elif k == "fail-on-incomplete":
             _expect(key, v, bool, "true or false")
             cfg = replace(cfg, fail_on_incomplete=v)
@@ -215,7 +221,7 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
                 "threshold, output, exclude, tools, jobs, max-file-size, "
                 "vulnerability-service, osv-url, vulndb, vulndb-warn-days, vulndb-max-days, "
                 "min-backup-retention-days, waivers, baseline, waiver-max-days, "
-                "allow-inline-suppressions, fail-on-incomplete, scanners"
+                "allow-inline-suppressions, fail-on-incomplete, frameworks, scanners"
             )
             raise ConfigError(f"{key}: unknown key (allowed: {allowed})")
     if cfg.vulndb_warn_days > cfg.vulndb_max_days:

@@ -15,7 +15,7 @@ found); NOT_ASSESSED (nothing in scope, e.g. no Terraform). Only PASS passes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +282,14 @@ def evaluate(report: RunReport, catalog: Catalog) -> tuple[ControlResult, ...]:
     return tuple(
         _status_of(control, catalog, results) for fw in catalog.frameworks.values() for control in fw.controls
     )
+
+
+def select(catalog: Catalog, frameworks: tuple[str, ...]) -> Catalog:
+    """Keep only the named frameworks (all when none is named); unknown ids are errors."""
+    if not frameworks:
+        return catalog
+    unknown = [f for f in frameworks if f not in catalog.frameworks]
+    if unknown:
+        known = ", ".join(sorted(catalog.frameworks))
+        raise PolicyError(f"frameworks: unknown {', '.join(unknown)} (known: {known})")
+    return replace(catalog, frameworks={f: catalog.frameworks[f] for f in frameworks})

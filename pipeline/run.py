@@ -297,7 +297,7 @@ def execute(
     """One scan. `only`: scan just these target-relative files (the pre-commit hook)."""
     started = clock()
     root = target.resolve()
-    catalog = controls.load(resources.policies_dir())
+    catalog = controls.select(controls.load(resources.policies_dir()), config.frameworks)
     # Configuration errors in waivers or the baseline stop the run before any scanner starts.
     today = dt.date.fromisoformat(started[:10])
     waivers = suppress.load_waivers(root / config.waivers, today, config.waiver_max_days)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The scan step of action.yml. Inputs arrive as INPUT_* environment variables (never
+# expanded into the script). Writes the step outputs and the job summary, and always
+# exits 0: the gate is applied by the action's last step, after the uploads.
+set -uo pipefail
+
+cli="${COMPLIANCE_PIPELINE:-compliance-pipeline}"
+workspace="${GITHUB_WORKSPACE:-$PWD}"
+target="$workspace/${INPUT_PATH:-.}"
+bundle="${RUNNER_TEMP:-/tmp}/${INPUT_BUNDLE_NAME:-compliance-evidence}"
+
+args=(scan "$target" --output "$bundle" --threshold "${INPUT_THRESHOLD:-high}" --no-progress)
+if [ -n "${INPUT_FRAMEWORKS:-}" ]; then
+  args+=(--frameworks "$INPUT_FRAMEWORKS")
+fi
+if [ -n "${INPUT_BASELINE:-}" ]; then
+  args+=(--baseline "$workspace/$INPUT_BASELINE")
+fi
+if [ -n "${INPUT_WAIVERS:-}" ]; then
+  args+=(--waivers "$target/$INPUT_WAIVERS")
+fi
+if [ "${INPUT_FAIL_ON_INCOMPLETE:-true}" = "false" ]; then
+  args+=(--no-fail-on-incomplete)
+fi
+
+code=0
+"$cli" "${args[@]}" || code=$?
+
+{
+  echo "exit-code=$code"
+  if [ -f "$bundle/findings.json" ]; then
+    echo "bundle-path=$bundle"
+    python3 - "$bundle/findings.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+print("verdict=" + doc["verdict"])
+print("counts=" + json.dumps(doc["summary"]["by_severity"], separators=(",", ":")))
+PY
+  else
+    echo "verdict=incomplete"
+    echo "counts={}"
+  fi
+} >> "${GITHUB_OUTPUT:-/dev/null}"
+
+if [ -f "$bundle/summary.md" ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  cat "$bundle/summary.md" >> "$GITHUB_STEP_SUMMARY"
+fi
+exit 0
