@@ -86,7 +86,8 @@ def find_hashed(line: str, sha1_hex: str, max_line: int = 2000, max_secret: int 
             if b - a > max_secret:
                 break
             candidate = line[a:b]
-            if hashlib.sha1(candidate.encode("utf-8")).hexdigest() == sha1_hex:
+            digest = hashlib.sha1(candidate.encode("utf-8"), usedforsecurity=False).hexdigest()
+            if digest == sha1_hex:  # detect-secrets' identity hash, not a security use
                 return candidate
     return None
 

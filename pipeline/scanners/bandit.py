@@ -36,8 +36,8 @@ NOSEC_RULE = "CP-NOSEC-BLANKET"
 BYTES_PER_SECOND = 60_000
 START_SECONDS = 0.5
 SHARD_SECONDS = 4.0
-# --ignore-nosec: findings on `# nosec` lines are reported, then marked as inline
-# suppressions with the comment as reason, so they stay visible in the evidence.
+# --ignore-nosec makes bandit report the findings it would otherwise silence; they are
+# then marked as inline suppressions, with the suppressing comment as the reason.
 BASE_ARGV = ("bandit", "-f", "json", "-q", "--ignore-nosec")
 # The same expressions bandit 1.9 uses (bandit/core/manager.py).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")

@@ -95,7 +95,7 @@ def _documents(source: Path) -> Iterator[tuple[str, bytes]]:
 def _load(name: str, data: bytes) -> Any:
     if name.endswith(".json"):
         return json.loads(data)
-    return yaml.load(io.BytesIO(data), Loader=_LOADER)
+    return yaml.load(io.BytesIO(data), Loader=_LOADER)  # nosec B506 - CSafeLoader or SafeLoader
 
 
 def _group(advisories: list[Advisory]) -> dict[str, int]:
