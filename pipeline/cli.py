@@ -26,8 +26,20 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pipeline import __version__, config, controls, evidence, gate, resources, runner, suppress, toolenv
+from pipeline import (
+    __version__,
+    config,
+    controls,
+    evidence,
+    gate,
+    ledger,
+    resources,
+    runner,
+    suppress,
+    toolenv,
+)
 from pipeline.model import Severity
+from pipeline.report import quarterly
 from pipeline.report.terminal import print_summary
 from pipeline.run import RunOutput, execute, utc_now
 from pipeline.scanners import SCANNER_NAMES, registry
@@ -74,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--no-progress", action="store_true", help="no live progress display")
     scan.add_argument("--zip", action="store_true", help="also write <output>.zip")
+    scan.add_argument("--ledger", help="append the run to this ledger (SQLite path or postgresql:// URL)")
     scan.add_argument(
         "--frameworks", help="comma-separated: soc2,iso27001,pci-dss,hipaa,nist-800-53 (default: all)"
     )
@@ -109,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-j", "--jobs", type=int, help="concurrent scanner processes")
         p.add_argument("--tools", choices=("managed", "path"), help="pinned environments or PATH")
         p.add_argument("--fail-on-incomplete", action=argparse.BooleanOptionalAction, default=None)
+
+    led = sub.add_parser("ledger", help="the tamper-evident history of runs")
+    lsub = led.add_subparsers(dest="ledger_command", required=True, parser_class=_Parser)
+    limp = lsub.add_parser("import", help="add evidence bundles (folders or zips), each verified first")
+    limp.add_argument("bundles", nargs="+", type=Path)
+    lver = lsub.add_parser("verify", help="walk every hash chain: altered, missing or re-ordered records")
+    rep = sub.add_parser("report", help="reports from the ledger")
+    rsub = rep.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
+    rq = rsub.add_parser("quarterly", help="the quarterly audit report (HTML and PDF)")
+    rq.add_argument("--quarter", required=True, help="e.g. 2026-Q4")
+    rq.add_argument("--repo", help="only this repository (default: all)")
+    rq.add_argument("-o", "--output", default="quarterly-report", help="output folder")
+    rq.add_argument("--sla", help="days per severity, e.g. critical=7,high=30 (defaults: 7/30/90/180/365)")
+    rq.add_argument("--no-pdf", action="store_true", help="HTML only")
+    for p in (limp, lver, rq):
+        p.add_argument("--ledger", required=True, help="SQLite path or postgresql:// URL")
 
     ver = sub.add_parser(
         "verify",
@@ -229,9 +258,96 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
     cfg = _effective_config(args, target)
     output = Path(cfg.output)
     result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output)
+    ledger_target = getattr(args, "ledger", None) or cfg.ledger
     written = evidence.write(result, output, signing_key=_signing_key(args), make_zip=bool(args.zip))
     print_summary(result.report, out, output_dir=str(written))
+    if ledger_target:
+        _import_bundles(ledger_target, [written], out)
     return gate.exit_code(result.report)
+
+
+def _import_bundles(target: str, bundles: list[Path], out: Console) -> int:
+    book = ledger.Ledger(target)
+    added = 0
+    try:
+        for bundle in bundles:
+            check = evidence.verify(bundle)
+            if not check.intact:
+                raise UsageError(
+                    f"{bundle}: not intact ({', '.join(check.changed + check.missing + check.extra)})"
+                )
+            files = evidence.read_bundle(bundle)
+            doc = json.loads(files["findings.json"])
+            key = "sha256:" + evidence.sha256(files["manifest.json"])
+            record = ledger.record_from_findings_json(doc, key)
+            if book.append(ledger.repo_name(doc), key, doc["started_at"], record):
+                added += 1
+                out.print(f"recorded {bundle} ({key[:19]}…)", markup=False)
+            else:
+                out.print(f"already in the ledger: {bundle}", markup=False)
+    finally:
+        book.close()
+    return added
+
+
+def cmd_ledger(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.ledger_command == "import":
+        _import_bundles(args.ledger, list(args.bundles), out)
+        return gate.EXIT_PASS
+    book = ledger.Ledger(args.ledger)
+    try:
+        problems = book.verify()
+        total = sum(1 for _ in book.records())
+    finally:
+        book.close()
+    for p in problems:
+        out.print(f"{p.kind}: {p.repo} #{p.seq}: {p.detail}", markup=False)
+    out.print(
+        f"{total} records, {len(problems)} problems: {'INTACT' if not problems else 'NOT INTACT'}",
+        markup=False,
+    )
+    return gate.EXIT_PASS if not problems else gate.EXIT_FINDINGS
+
+
+def _sla(text: str | None) -> dict[str, int]:
+    sla = dict(quarterly.DEFAULT_SLA_DAYS)
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        sev, _, days = part.partition("=")
+        if sev.strip() not in sla or not days.strip().isdigit():
+            raise UsageError(f"--sla {part!r}: expected severity=days, severities {', '.join(sla)}")
+        sla[sev.strip()] = int(days)
+    return sla
+
+
+def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        quarterly.quarter_bounds(args.quarter)
+    except ValueError as exc:
+        raise UsageError(f"--quarter: {exc}") from None
+    book = ledger.Ledger(args.ledger)
+    try:
+        broken = {(p.repo, p.seq) for p in book.verify()}
+        q = quarterly.load_quarter(book.records(), args.quarter, broken, args.repo)
+    finally:
+        book.close()
+    summary = quarterly.summarise(q, _sla(args.sla))
+    page = quarterly.render_html(summary, resources.templates_dir(), utc_now())
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"compliance-{args.quarter}"
+    (folder / f"{name}.html").write_text(page, encoding="utf-8")
+    out.print(f"{folder / (name + '.html')}: {q.quarter}, {len(q.runs)} runs", markup=False)
+    if not args.no_pdf:
+        (folder / f"{name}.pdf").write_bytes(quarterly.render_pdf(page))
+        out.print(f"{folder / (name + '.pdf')}", markup=False)
+    if broken:
+        err.print(
+            f"warning: the ledger chain is broken at {len(broken)} records (marked in the report)",
+            markup=False,
+        )
+    return gate.EXIT_PASS if not broken else gate.EXIT_FINDINGS
 
 
 def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -491,6 +607,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_baseline(args, out, err)
         if args.command == "hook":
             return cmd_hook(args, out, err)
+        if args.command == "ledger":
+            return cmd_ledger(args, out, err)
+        if args.command == "report":
+            return cmd_report(args, out, err)
         if args.command == "verify":
             return cmd_verify(args, out, err)
         if args.command == "controls":
@@ -498,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "policies":
             return cmd_policies(args, out, err)
         return cmd_tools(args, out, err)
-    except (UsageError, config.ConfigError, controls.PolicyError) as exc:
+    except (UsageError, config.ConfigError, controls.PolicyError, ledger.LedgerError) as exc:
         err.print(f"error: {exc}", markup=False)
         return gate.EXIT_USAGE
     except KeyboardInterrupt:

@@ -62,6 +62,8 @@ class Config:
     waiver_max_days: int = 90
     allow_inline_suppressions: bool = True
     fail_on_incomplete: bool = True
+    ledger: str | None = None
+    """Append every run to this ledger (SQLite path or postgresql:// URL)."""
     frameworks: tuple[str, ...] = ()
     """Compliance frameworks to evaluate (ids of policies/controls/*.yaml); empty: all."""
     source: str = "defaults"
@@ -87,6 +89,7 @@ class Config:
             "allow-inline-suppressions": self.allow_inline_suppressions,
             "fail-on-incomplete": self.fail_on_incomplete,
             "frameworks": list(self.frameworks),
+            "ledger": "set" if self.ledger else None,
             "scanners": {
                 name: {"enabled": sc.enabled, "timeout": sc.timeout}
                 for name, sc in sorted(self.scanners.items())
@@ -204,6 +207,9 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
         elif k == "allow-inline-suppressions":
             _expect(key, v, bool, "true or false")
             cfg = replace(cfg, allow_inline_suppressions=v)
+        elif k == "ledger":
+            _expect(key, v, str, "a SQLite path or a postgresql:// URL")
+            cfg = replace(cfg, ledger=v)
         elif k == "frameworks":
             _expect(key, v, list, "a list of framework ids")
             cfg = replace(cfg, frameworks=tuple(str(x) for x in v))
@@ -221,7 +227,7 @@ def from_mapping(raw: Mapping[str, Any], scanner_names: Iterable[str], source: s
                 "threshold, output, exclude, tools, jobs, max-file-size, "
                 "vulnerability-service, osv-url, vulndb, vulndb-warn-days, vulndb-max-days, "
                 "min-backup-retention-days, waivers, baseline, waiver-max-days, "
-                "allow-inline-suppressions, fail-on-incomplete, frameworks, scanners"
+                "allow-inline-suppressions, fail-on-incomplete, frameworks, ledger, scanners"
             )
             raise ConfigError(f"{key}: unknown key (allowed: {allowed})")
     if cfg.vulndb_warn_days > cfg.vulndb_max_days:

@@ -213,7 +213,7 @@ class Verification:
         )
 
 
-def _read_bundle(bundle: Path) -> dict[str, bytes]:
+def read_bundle(bundle: Path) -> dict[str, bytes]:
     if bundle.is_dir():
         return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     if zipfile.is_zipfile(bundle):
@@ -224,7 +224,7 @@ def _read_bundle(bundle: Path) -> dict[str, bytes]:
 
 def verify(bundle: Path, public_key: Ed25519PublicKey | None = None) -> Verification:
     """Recompute every digest; report changed, missing and extra files and the signature."""
-    contents = _read_bundle(bundle)
+    contents = read_bundle(bundle)
     if MANIFEST not in contents:
         raise EvidenceError(f"{bundle}: no {MANIFEST}")
     try:

@@ -1,0 +1,347 @@
+"""The quarterly audit report: from the ledger's runs, what an auditor asks for.
+
+A finding (by fingerprint, per repository) is *opened* on the first run where it
+is active and *closed* on the first later run where it is not (fixed, or no
+longer reported); time to remediate is closed − opened in days. An SLA breach is
+a finding closed later than its severity's SLA after it opened, or still open at
+quarter end and older than the SLA. Control status at quarter end is the last
+run's; its history is one cell per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.report.html import environment
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+DEFAULT_SLA_DAYS = {"critical": 7, "high": 30, "medium": 90, "low": 180, "info": 365}
+STATUS_COLORS = {
+    "PASS": "#116329",
+    "FAIL": "#b42318",
+    "ERROR": "#6f2da8",
+    "NOT_ASSESSED": "#8a5300",
+    "MANUAL": "#57606a",
+}
+
+
+def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
+    """'2026-Q4' → (2026-10-01, 2026-12-31)."""
+    try:
+        year_text, q_text = quarter.upper().split("-Q")
+        year, q = int(year_text), int(q_text)
+        if not 1 <= q <= 4:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{quarter!r} is not a quarter like 2026-Q4") from None
+    start = dt.date(year, 3 * q - 2, 1)
+    end = (dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - dt.timedelta(days=1)
+    return start, end
+
+
+def previous_quarter(quarter: str) -> str:
+    start, _ = quarter_bounds(quarter)
+    prev = start - dt.timedelta(days=1)
+    return f"{prev.year}-Q{(prev.month - 1) // 3 + 1}"
+
+
+def _day(ts: str) -> dt.date:
+    return dt.date.fromisoformat(ts[:10])
+
+
+@dataclass
+class Lifecycle:
+    repo: str
+    fingerprint: str
+    severity: str
+    title: str
+    rule_id: str
+    path: str
+    opened: dt.date
+    closed: dt.date | None = None
+
+
+@dataclass
+class RunView:
+    repo: str
+    seq: int
+    digest: str
+    record: Mapping[str, Any]
+    chain_ok: bool = True
+
+    @property
+    def day(self) -> dt.date:
+        return _day(self.record["started_at"])
+
+
+@dataclass
+class Quarter:
+    quarter: str
+    start: dt.date
+    end: dt.date
+    runs: list[RunView] = field(default_factory=list)
+    before: list[RunView] = field(default_factory=list)
+    """Runs before the quarter (to know what was open when it began)."""
+
+
+def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
+    """Open/close events of every finding, per repository, in run order."""
+    by_repo: dict[str, list[RunView]] = defaultdict(list)
+    for r in runs:
+        by_repo[r.repo].append(r)
+    out: list[Lifecycle] = []
+    for repo, seq in by_repo.items():
+        open_now: dict[str, Lifecycle] = {}
+        for run in sorted(seq, key=lambda r: (r.record["started_at"], r.seq)):
+            active = {
+                f["fingerprint"]: f for f in run.record["findings"] if f.get("status", "active") == "active"
+            }
+            for fp, life in list(open_now.items()):
+                if fp not in active:
+                    life.closed = run.day
+                    del open_now[fp]
+            for fp, f in active.items():
+                if fp not in open_now:
+                    life = Lifecycle(repo, fp, f["severity"], f["title"], f["rule_id"], f["path"], run.day)
+                    open_now[fp] = life
+                    out.append(life)
+    return out
+
+
+def _p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = math.ceil(0.9 * len(ordered))  # nearest-rank percentile
+    return ordered[rank - 1]
+
+
+def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
+    """Every figure of the report, as plain values (the template only lays them out)."""
+    runs = sorted(q.runs, key=lambda r: (r.record["started_at"], r.repo))
+    lives = lifecycles(q.before + q.runs)
+    in_q = [
+        life for life in lives if life.opened <= q.end and (life.closed is None or life.closed >= q.start)
+    ]
+    opened = Counter(life.severity for life in in_q if q.start <= life.opened <= q.end)
+    closed = Counter(life.severity for life in in_q if life.closed and q.start <= life.closed <= q.end)
+    still_open = [life for life in in_q if life.closed is None or life.closed > q.end]
+    ttr: dict[str, list[float]] = defaultdict(list)
+    breaches = []
+    for life in in_q:
+        limit = sla.get(life.severity)
+        if life.closed and q.start <= life.closed <= q.end:
+            days = (life.closed - life.opened).days
+            ttr[life.severity].append(days)
+            if limit is not None and days > limit:
+                breaches.append((life, days, "closed late"))
+        elif life.closed is None or life.closed > q.end:
+            age = (q.end - life.opened).days
+            if limit is not None and age > limit:
+                breaches.append((life, age, "still open"))
+    remediation = [
+        {
+            "severity": s,
+            "sla": sla.get(s),
+            "closed": len(ttr[s]),
+            "mean": round(statistics.fmean(ttr[s]), 1) if ttr[s] else None,
+            "p90": _p90(ttr[s]),
+        }
+        for s in SEVERITIES
+    ]
+    # Controls: status at quarter end, history per run, runs that evidence each.
+    controls: dict[tuple[str, str], dict[str, Any]] = {}
+    for run in runs:
+        for c in run.record.get("controls", []):
+            key = (c["framework"], c["control_id"])
+            entry = controls.setdefault(key, {"title": c["title"], "history": [], "evidence": 0})
+            entry["history"].append((run.record["started_at"][:10], c["status"]))
+            if c["status"] in ("PASS", "FAIL"):
+                entry["evidence"] += 1
+    frameworks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (fw, cid), entry in sorted(controls.items()):
+        statuses = [s for _, s in entry["history"]]
+        frameworks[fw].append(
+            {
+                "id": cid,
+                "title": entry["title"],
+                "status": statuses[-1],
+                "history": entry["history"],
+                "counts": dict(Counter(statuses)),
+                "evidence_runs": entry["evidence"],
+            }
+        )
+    never = [
+        f"{fw} {c['id']}"
+        for fw, rows in frameworks.items()
+        for c in rows
+        if set(c["counts"]) <= {"NOT_ASSESSED"}
+    ]
+    # Coverage gaps.
+    last_day = min(q.end, max((r.day for r in runs), default=q.end))
+    scanned_days = {r.day for r in runs}
+    gaps = [
+        q.start + dt.timedelta(days=i)
+        for i in range((last_day - q.start).days + 1)
+        if q.start + dt.timedelta(days=i) not in scanned_days
+    ]
+    failed_scanners = [
+        (r.record["started_at"], r.repo, s["name"])
+        for r in runs
+        for s in r.record["scanners"]
+        if s["status"] == "failed"
+    ]
+    # Waiver register, from the runs' suppressed findings.
+    waivers: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in sorted(q.before + q.runs, key=lambda r: r.record["started_at"]):
+        for f in r.record["findings"]:
+            sup = f.get("suppression") or {}
+            if sup.get("kind") != "waiver":
+                continue
+            key = (r.repo, str(sup.get("source") or f["fingerprint"]))
+            entry = waivers.setdefault(
+                key,
+                {
+                    "repo": r.repo,
+                    "source": sup.get("source"),
+                    "reason": sup.get("reason"),
+                    "owner": sup.get("owner"),
+                    "approved_by": sup.get("approved_by"),
+                    "expires": sup.get("expires"),
+                    "first_seen": r.day,
+                    "findings": set(),
+                },
+            )
+            entry["findings"].add(f["fingerprint"])
+    register = []
+    for w in waivers.values():
+        expires = dt.date.fromisoformat(w["expires"]) if w["expires"] else None
+        register.append(
+            {
+                **w,
+                "findings": len(w["findings"]),
+                "state": "expired" if expires and expires < q.end else "active",
+                "created_this_quarter": q.start <= w["first_seen"] <= q.end,
+            }
+        )
+    # Scope.
+    tools = sorted(
+        {
+            f"{s['tool']['name']} {s['tool']['version']}"
+            for r in runs
+            for s in r.record["scanners"]
+            if s["tool"]
+        }
+    )
+    ages = [r.record["advisory_database"]["age_days"] for r in runs if r.record.get("advisory_database")]
+    # Against the previous quarter.
+    prev_end_status: dict[tuple[str, str], str] = {}
+    for r in sorted(q.before, key=lambda r: r.record["started_at"]):
+        for c in r.record.get("controls", []):
+            prev_end_status[(c["framework"], c["control_id"])] = c["status"]
+    changes = [
+        {"control": f"{fw} {c['id']}", "before": prev_end_status.get((fw, c["id"]), "—"), "now": c["status"]}
+        for fw, rows in frameworks.items()
+        for c in rows
+        if prev_end_status.get((fw, c["id"]), "—") != c["status"]
+    ]
+    open_at_start = Counter(
+        life.severity
+        for life in lives
+        if life.opened < q.start and (life.closed is None or life.closed >= q.start)
+    )
+    open_at_end = Counter(life.severity for life in still_open)
+    return {
+        "quarter": q.quarter,
+        "start": q.start.isoformat(),
+        "end": q.end.isoformat(),
+        "repos": sorted({r.repo for r in runs}),
+        "run_count": len(runs),
+        "first_run": runs[0].record["started_at"] if runs else None,
+        "last_run": runs[-1].record["started_at"] if runs else None,
+        "tools": tools,
+        "advisory_age": (min(ages), max(ages)) if ages else None,
+        "frameworks": dict(frameworks),
+        "opened": {s: opened.get(s, 0) for s in SEVERITIES},
+        "closed": {s: closed.get(s, 0) for s in SEVERITIES},
+        "still_open": {s: sum(1 for life in still_open if life.severity == s) for s in SEVERITIES},
+        "remediation": remediation,
+        "breaches": [
+            {
+                "repo": life.repo,
+                "fingerprint": life.fingerprint,
+                "severity": life.severity,
+                "rule": life.rule_id,
+                "title": life.title,
+                "path": life.path,
+                "opened": life.opened.isoformat(),
+                "closed": life.closed.isoformat() if life.closed else None,
+                "days": days,
+                "sla": sla.get(life.severity),
+                "kind": kind,
+            }
+            for life, days, kind in sorted(breaches, key=lambda b: (SEVERITIES.index(b[0].severity), -b[1]))
+        ],
+        "waivers": sorted(register, key=lambda w: (w["state"], w["repo"], str(w["source"]))),
+        "gap_days": [d.isoformat() for d in gaps],
+        "failed_scanners": failed_scanners,
+        "never_assessed": never,
+        "evidence": [
+            {
+                "date": r.record["started_at"],
+                "repo": r.repo,
+                "seq": r.seq,
+                "commit": (r.record.get("git") or {}).get("commit"),
+                "manifest": r.record.get("manifest_digest"),
+                "verdict": r.record["verdict"],
+                "chain": "intact" if r.chain_ok else "BROKEN",
+            }
+            for r in runs
+        ],
+        "changes": changes,
+        "severity_change": [
+            {"severity": s, "open_at_start": open_at_start.get(s, 0), "open_at_end": open_at_end.get(s, 0)}
+            for s in SEVERITIES
+        ],
+        "colors": STATUS_COLORS,
+    }
+
+
+def render_html(summary: Mapping[str, Any], templates: Path, generated_at: str) -> str:
+    return (
+        environment(templates).get_template("quarterly.html.j2").render(q=summary, generated_at=generated_at)
+    )
+
+
+def render_pdf(html_text: str) -> bytes:
+    """The same page through WeasyPrint (needs Debian's pango libraries)."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=html_text).write_pdf())
+
+
+def load_quarter(
+    records: Iterable[tuple[str, int, str, dict[str, Any]]],
+    quarter: str,
+    broken: set[tuple[str, int]],
+    repo: str | None = None,
+) -> Quarter:
+    """The quarter's runs (and earlier ones, for what was already open) from ledger records."""
+    start, end = quarter_bounds(quarter)
+    q = Quarter(quarter, start, end)
+    for name, seq, digest, record in records:
+        if repo is not None and name != repo:
+            continue
+        view = RunView(name, seq, digest, record, chain_ok=(name, seq) not in broken)
+        if view.day < start:
+            q.before.append(view)
+        elif view.day <= end:
+            q.runs.append(view)
+    return q
