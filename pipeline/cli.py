@@ -593,7 +593,7 @@ def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line
     if not out.is_terminal:
         out = Console(highlight=False, width=120)  # logs and CI: do not squeeze to 80
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

@@ -76,7 +76,11 @@ def test_github_schemas() -> None:
 def test_shellcheck_on_every_script(tmp_path: Path) -> None:
     if shutil.which("shellcheck") is None:
         pytest.fail("shellcheck is not installed: .ci/run installs Debian's shellcheck")
-    scripts = [ROOT / "scripts" / "action-scan.sh", ROOT / ".ci" / "run"]
+    scripts = [
+        ROOT / "scripts" / "action-scan.sh",
+        ROOT / "scripts" / "test-services.sh",
+        ROOT / ".ci" / "run",
+    ]
     for path, doc in _all_docs():
         for i, step in enumerate(_steps(doc)):
             if "run" in step:
