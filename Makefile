@@ -41,6 +41,7 @@ bench: tools
 	$(BIN)/python bench/policies_bench.py
 	$(BIN)/python bench/evidence_bench.py
 	$(BIN)/python bench/hook_bench.py
+	$(BIN)/python bench/ledger_bench.py
 
 # After a checkov upgrade: re-sort its built-in checks into domains (review the diff).
 checkov-domains: tools
