@@ -32,7 +32,10 @@ lint: install
 	$(BIN)/ruff format --check pipeline tests bench scripts policies
 	$(BIN)/mypy
 
+# The system services the tests use (chromium, postgresql, …) come first: see
+# scripts/test-services.sh (uses sudo for apt when not root).
 test: tools lint
+	bash scripts/test-services.sh
 	$(BIN)/pytest -n auto
 
 bench: tools
