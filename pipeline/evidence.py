@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,15 +100,7 @@ def manifest(run: RunOutput, files: Mapping[str, bytes]) -> dict[str, Any]:
             }
             for res in r.results
         ],
-        "advisory_database": None
-        if adv is None
-        else {
-            "source": adv.source,
-            "records": adv.records,
-            "newest_modified": adv.newest_modified,
-            "digest": adv.digest,
-            "age_days": adv.age_days,
-        },
+        "advisory_database": None if adv is None else asdict(adv),
         "files": {path: {"sha256": sha256(data), "size": len(data)} for path, data in sorted(files.items())},
     }
 

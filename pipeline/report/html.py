@@ -9,6 +9,7 @@ JavaScript off; the script only adds the filters.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -162,15 +163,7 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "notes": list(report.suppression_notes),
         "scanner_names": [r.scanner for r in report.results],
         "severity_names": [s.label for s in sorted(Severity, reverse=True)],
-        "advisory": None
-        if adv is None
-        else {
-            "source": adv.source,
-            "records": adv.records,
-            "newest_modified": adv.newest_modified,
-            "age_days": adv.age_days,
-            "digest": adv.digest,
-        },
+        "advisory": None if adv is None else asdict(adv),
         "evidence_digest": evidence_digest,
         "files": report.files,
         "skipped": [(s.path, s.reason) for s in report.skipped_paths],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from pipeline import gate
@@ -133,16 +134,7 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "frameworks": list(report.frameworks),
             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped_paths],
         },
-        "advisory_database": None
-        if report.advisory_db is None
-        else {
-            "source": report.advisory_db.source,
-            "records": report.advisory_db.records,
-            "newest_modified": report.advisory_db.newest_modified,
-            "digest": report.advisory_db.digest,
-            "imported_at": report.advisory_db.imported_at,
-            "age_days": report.advisory_db.age_days,
-        },
+        "advisory_database": None if report.advisory_db is None else asdict(report.advisory_db),
         "scanners": [scanner_dict(r) for r in report.results],
         "controls": [
             {
