@@ -360,7 +360,7 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_summary(result.report, out)
         err.print("error: the scan is incomplete; a baseline would accept what was not checked", markup=False)
         return gate.EXIT_INCOMPLETE
-    dest = Path(args.output) if args.output else target / ".compliance-baseline.json"
+    dest = Path(args.output) if args.output else target / suppress.DEFAULT_BASELINE
     dest.write_text(suppress.baseline_text(result.report.active_findings), encoding="utf-8")
     out.print(f"baseline of {len(result.report.active_findings)} findings written to {dest}", markup=False)
     return gate.EXIT_PASS

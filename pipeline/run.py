@@ -313,6 +313,7 @@ def execute(
             for p in (
                 output_dir,
                 root / config.waivers,
+                root / suppress.DEFAULT_BASELINE,
                 root / config.baseline if config.baseline else None,
             )
             if p is not None

@@ -26,6 +26,8 @@ from pipeline.config import ConfigError
 from pipeline.model import Finding, ScanResult, Suppression
 
 BASELINE_VERSION = 1
+DEFAULT_BASELINE = ".compliance-baseline.json"
+"""Where `baseline create` writes; never scanned, like detect-secrets' .secrets.baseline."""
 WAIVER_KEYS = {"fingerprint", "rule", "path", "reason", "owner", "expires", "approved_by"}
 
 

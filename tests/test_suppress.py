@@ -157,6 +157,25 @@ def test_baseline_create_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads((target / ".compliance-baseline.json").read_text())
     assert {e["rule"] for e in doc["findings"]} >= {"B602", "B324"}
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "baseline",
+            "create",
+            str(target),
+            "--only",
+            "bandit",
+            "--only",
+            "detect-secrets",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0
+    paths = {e["path"] for e in json.loads((target / ".compliance-baseline.json").read_text())["findings"]}
+    assert ".compliance-baseline.json" not in paths, "the baseline (hex fingerprints) is never scanned"
     scanned = subprocess.run(
         [
             sys.executable,
