@@ -100,6 +100,9 @@ class Ledger:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Writers opening a new ledger at once: one migrates, the others wait.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7315201)")
             meta_table.create(conn, checkfirst=True)
             row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema")).first()
             current = int(row[0]) if row else 0
