@@ -93,13 +93,13 @@ class Ledger:
             self.engine = sa.create_engine(url, **kwargs)
             if url.startswith("sqlite"):
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-                sa.event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+                sa.event.listen(self.engine, "begin", _sqlite_begin)
             self._migrate()
         except (OperationalError, sa.exc.ArgumentError) as exc:
             raise LedgerError(f"cannot open the ledger {_redact(target)}: {exc.__class__.__name__}") from None
 
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
+        with self.engine.connect().execution_options(writer=True) as conn, conn.begin():
             if conn.dialect.name == "postgresql":
                 # Writers opening a new ledger at once: one migrates, the others wait.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7315201)")
@@ -121,7 +121,7 @@ class Ledger:
         text = canonical(record)
         for attempt in range(200):
             try:
-                with self.engine.begin() as conn:
+                with self.engine.connect().execution_options(writer=True) as conn, conn.begin():
                     if conn.execute(sa.select(runs.c.id).where(runs.c.run_key == run_key)).first():
                         return False
                     head = conn.execute(
@@ -188,8 +188,13 @@ class Ledger:
         self.engine.dispose()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    """Writers take SQLite's write lock up front (no upgrade deadlock); readers do not."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # we issue BEGIN IMMEDIATE ourselves
+    dbapi_conn.isolation_level = None  # transactions are begun by _sqlite_begin
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=60000")

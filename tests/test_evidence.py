@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from pathlib import Path
 
 import html5lib
@@ -76,10 +75,7 @@ def test_sarif_keeps_the_most_severe_within_limits() -> None:
 def test_html_is_valid_html5_and_self_contained(n: int) -> None:
     page = html.render(sample(n).report, resources.templates_dir(), "sha256:" + "2" * 64)
     html5lib.HTMLParser(strict=True).parse(page)
-    for needle in ("http://", "https://"):
-        hrefs = [part for part in page.split('src="')[1:]]
-        assert not any(h.startswith(needle) for h in hrefs)
-    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert " src=" not in page and "<link" not in page and "@import" not in page and "url(" not in page
     if n:
         assert len(page.encode()) <= 10 * 1024 * 1024
 
@@ -103,9 +99,7 @@ def test_hostile_content_renders_as_text() -> None:
 
 def test_ten_thousand_findings_all_writers(tmp_path: Path) -> None:
     run = sample(10_000)
-    start = time.monotonic()
-    out = evidence.write(run, tmp_path / "ev")
-    assert time.monotonic() - start < 60  # generous: the 2 s target is measured by bench/
+    out = evidence.write(run, tmp_path / "ev")  # its time is measured by bench/evidence_bench.py
     doc = json.loads((out / "findings.json").read_text())
     assert doc["summary"]["findings"] == 10_002 and doc["summary"]["suppressed"] == 1
 

@@ -86,7 +86,6 @@ def test_fault_is_contained(scanner: str, fault: str, tmp_path: Path, demo_confi
     git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
     environ = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{git_dir}"}
     cfg = only(replace(demo_config, tools="path"), scanner, partner, **{scanner.replace("-", "_"): 2.0})
-    started = time.monotonic()
     run = scan(target, cfg, environ)
     results = {r.scanner: r for r in run.report.results}
     broken, healthy = results[scanner], results[partner]
@@ -100,7 +99,6 @@ def test_fault_is_contained(scanner: str, fault: str, tmp_path: Path, demo_confi
 
     assert gate.exit_code(run.report) == 2
     if fault == "timeout":
-        assert time.monotonic() - started < 60
         deadline = time.monotonic() + 5
         child = int(pidfile.read_text())
         while _pid_alive(child) and time.monotonic() < deadline:
@@ -175,11 +173,11 @@ def test_ctrl_c_kills_running_tools_and_exits_promptly(tmp_path: Path) -> None:
     while not pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert pidfile.exists(), "the fake tool started"
-    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
+    # The fake tool sleeps 300 s under a 600 s timeout: returning at all within 30 s
+    # means the run killed it instead of waiting.
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and "interrupted" in err
-    assert time.monotonic() - started < 10, "did not wait for the tool's 600 s timeout"
     child = int(pidfile.read_text())
     deadline = time.monotonic() + 5
     while _pid_alive(child) and time.monotonic() < deadline:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import time
 from pathlib import Path
 
 from pipeline import fingerprint as fp
@@ -66,6 +65,5 @@ def test_gate_exit_codes() -> None:
 def test_runner_reports_missing_executable_and_timeout(tmp_path: Path) -> None:
     missing = runner.run(["/nonexistent/tool"], tmp_path, {}, 5)
     assert missing.returncode is None and missing.start_error
-    start = time.monotonic()
     slow = runner.run([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, {}, 0.5)
-    assert slow.timed_out and slow.returncode is None and time.monotonic() - start < 10
+    assert slow.timed_out and slow.returncode is None
