@@ -6,13 +6,14 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -39,12 +40,15 @@ from pipeline import (
     toolenv,
 )
 from pipeline.model import Severity
+from pipeline.redact import mask_line
 from pipeline.report import quarterly
 from pipeline.report.terminal import print_summary
-from pipeline.run import RunOutput, execute, utc_now
+from pipeline.run import RunOutput, execute, minimal_report, utc_now
 from pipeline.scanners import SCANNER_NAMES, registry
 from pipeline.vulndb.download import OSV_EXPORT_URL, DownloadError, download
 from pipeline.vulndb.store import VulnDb, VulnDbError, default_path, import_sources
+
+POLICY_ENV = "COMPLIANCE_PIPELINE_POLICY"
 
 
 class UsageError(Exception):
@@ -99,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 2 when a scanner failed or something was not assessed (default: on)",
     )
     scan.add_argument(
+        "--policy",
+        help=f"operator policy (TOML): floors the scanned repository cannot go below; or ${POLICY_ENV}",
+    )
+    scan.add_argument(
         "--sign-key",
         type=Path,
         help=f"Ed25519 private key (PEM or base64 seed) to sign manifest.json; or ${evidence.KEY_ENV}",
@@ -122,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-j", "--jobs", type=int, help="concurrent scanner processes")
         p.add_argument("--tools", choices=("managed", "path"), help="pinned environments or PATH")
         p.add_argument("--fail-on-incomplete", action=argparse.BooleanOptionalAction, default=None)
+        p.add_argument("--policy", help=f"operator policy (TOML); or ${POLICY_ENV}")
 
     led = sub.add_parser("ledger", help="the tamper-evident history of runs")
     lsub = led.add_subparsers(dest="ledger_command", required=True, parser_class=_Parser)
@@ -179,36 +188,42 @@ def _scanner_names(names: list[str], flag: str) -> list[str]:
     return names
 
 
+CLI = "command line"
+
+
 def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
-    cfg = config.load(target, SCANNER_NAMES, args.config)
+    """The repository's configuration, the operator's --config over it, then the flags."""
+    policy_file = getattr(args, "policy", None) or os.environ.get(POLICY_ENV) or None
+    policy = config.load_policy(Path(policy_file), SCANNER_NAMES) if policy_file else None
+    cfg = config.load(target, SCANNER_NAMES, args.config, policy)
+    changes: dict[str, object] = {}
     if args.threshold:
         try:
-            cfg = replace(cfg, threshold=Severity.parse(args.threshold))
+            changes["threshold"] = Severity.parse(args.threshold)
         except ValueError as exc:
             raise UsageError(f"--threshold: {exc}") from None
-    if args.output:
-        cfg = replace(cfg, output=args.output)
+    if getattr(args, "output", None):
+        changes["output"] = args.output
     if args.jobs is not None:
         if args.jobs < 0:
             raise UsageError("--jobs: must be 0 (auto) or more")
-        cfg = replace(cfg, jobs=args.jobs)
+        changes["jobs"] = args.jobs
     if args.tools:
-        cfg = replace(cfg, tools=args.tools)
+        changes["tools"] = args.tools
     if getattr(args, "baseline", None):
-        cfg = replace(cfg, baseline=str(Path(args.baseline).resolve()))
+        changes["baseline"] = str(Path(args.baseline).resolve())
     if getattr(args, "waivers", None):
-        cfg = replace(cfg, waivers=str(Path(args.waivers).resolve()))
+        changes["waivers"] = str(Path(args.waivers).resolve())
     if getattr(args, "frameworks", None):
-        cfg = replace(cfg, frameworks=tuple(f.strip() for f in args.frameworks.split(",") if f.strip()))
+        changes["frameworks"] = tuple(f.strip() for f in args.frameworks.split(",") if f.strip())
     if getattr(args, "fail_on_incomplete", None) is not None:
-        cfg = replace(cfg, fail_on_incomplete=args.fail_on_incomplete)
+        changes["fail-on-incomplete"] = args.fail_on_incomplete
     skip = set(_scanner_names(args.skip, "--skip"))
     only = set(_scanner_names(args.only, "--only"))
-    scanners = dict(cfg.scanners)
-    for name, sc in scanners.items():
+    for name in cfg.scanners:
         if name in skip or (only and name not in only):
-            scanners[name] = replace(sc, enabled=False)
-    return replace(cfg, scanners=MappingProxyType(scanners))
+            changes[f"scanners.{name}.enabled"] = False
+    return config.enforce(config.override(cfg, CLI, changes))
 
 
 def _execute(
@@ -256,8 +271,28 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not target.is_dir():
         raise UsageError(f"PATH {args.path}: not a folder")
     cfg = _effective_config(args, target)
-    output = Path(cfg.output)
-    result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output)
+    output = config.output_path(cfg, target)
+    try:
+        evidence.check_destination(output)
+    except evidence.EvidenceError as exc:
+        who = cfg.origins.get("output", "default")
+        raise UsageError(f"output ({who}): {exc}") from None
+    started = utc_now()
+    try:
+        result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output)
+    except (config.ConfigError, UsageError):
+        raise
+    except (runner.Interrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, runner.Interrupted) else "SIGINT"
+        result = RunOutput(minimal_report(target, cfg, started, utc_now(), f"interrupted by {name}"))
+    except Exception as exc:  # still write evidence: "internal error" never means "no evidence"
+        reason = f"internal error: {type(exc).__name__}: {mask_line(str(exc))[:500]}"
+        err.print(reason, markup=False)
+        if args.debug:
+            err.print(traceback.format_exc(), markup=False)
+        result = RunOutput(minimal_report(target, cfg, started, utc_now(), reason))
+    if result.report.interrupted:
+        err.print(f"incomplete: {result.report.interrupted}; writing the evidence of what ran", markup=False)
     ledger_target = getattr(args, "ledger", None) or cfg.ledger
     written = evidence.write(result, output, signing_key=_signing_key(args), make_zip=bool(args.zip))
     print_summary(result.report, out, output_dir=str(written))
@@ -372,6 +407,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     files = tuple(dict.fromkeys(Path(f).as_posix().removeprefix("./") for f in args.files))
     cfg = _effective_config(args, target)
     output = Path(args.output) if args.output else None
+    if output is not None:
+        try:
+            evidence.check_destination(output)
+        except evidence.EvidenceError as exc:
+            raise UsageError(f"--output: {exc}") from None
     result = _execute(target, cfg, err, False, output, only=files)
     if output is not None:
         evidence.write(result, output)
@@ -591,6 +631,21 @@ def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
     return gate.EXIT_PASS
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (what CI sends on cancel) and SIGHUP stop a scan like Ctrl-C does: the tools'
+    process groups are killed, the scratch folder removed, the evidence of what ran written
+    (incomplete). A second signal while the evidence is written is ignored."""
+
+    def handler(signum: int, _frame: object) -> None:
+        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(s, signal.SIG_IGN)
+        raise runner.Interrupted(signal.Signals(signum).name)
+
+    if threading.current_thread() is threading.main_thread():
+        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(s, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line
@@ -599,6 +654,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
+        args.debug = debug
+        if args.command in ("scan", "hook", "baseline"):
+            _stop_on_signals()
         if args.command == "scan":
             return cmd_scan(args, out, err)
         if args.command == "vulndb":
@@ -621,8 +679,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, config.ConfigError, controls.PolicyError, ledger.LedgerError) as exc:
         err.print(f"error: {exc}", markup=False)
         return gate.EXIT_USAGE
-    except KeyboardInterrupt:
-        err.print("interrupted: no evidence written for this run", markup=False)
+    except (KeyboardInterrupt, runner.Interrupted):
+        err.print("interrupted", markup=False)
         return gate.EXIT_INCOMPLETE
     except Exception as exc:  # the one place internal errors become an exit code
         err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)

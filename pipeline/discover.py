@@ -20,6 +20,7 @@ from types import MappingProxyType
 from pipeline import manifests
 from pipeline.model import SkippedPath as Skipped
 from pipeline.runner import Runner
+from pipeline.safegit import Git
 
 SKIP_DIRS = frozenset(
     {
@@ -29,6 +30,7 @@ SKIP_DIRS = frozenset(
         ".venv",
         "venv",
         ".tox",
+        ".eggs",
         ".nox",
         "node_modules",
         "vendor",
@@ -43,6 +45,7 @@ SKIP_DIRS = frozenset(
         ".terraform",
     }
 )
+EXCLUDED_BY = "excluded by"
 SNIFF_BYTES = 8192
 SNIFF_FRAMEWORK = 65536
 _BLANKS = re.compile(rb"[ \t]{17,}")
@@ -85,27 +88,30 @@ class Inventory:
         return tuple(f for f in self.files if not f.binary)
 
 
-def excluded(path: str, patterns: tuple[str, ...]) -> bool:
-    """True when a pattern matches the path or one of its parent folders.
+def matching_pattern(path: str, patterns: tuple[str, ...]) -> str | None:
+    """The first pattern that matches the path or one of its parent folders.
 
     Patterns are fnmatch globs on the target-relative path, where `*` also
     crosses `/`: `docs/*`, `*.min.js`, `tests/fixtures`.
     """
     parts = PurePosixPath(path).parts
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return any(fnmatch.fnmatchcase(p, pat.rstrip("/")) for pat in patterns for p in prefixes)
+    for pat in patterns:
+        if any(fnmatch.fnmatchcase(p, pat.rstrip("/")) for p in prefixes):
+            return pat
+    return None
+
+
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    return matching_pattern(path, patterns) is not None
 
 
 def _git_files(root: Path, runner: Runner) -> list[str] | None:
-    probe = runner(["git", "rev-parse", "--is-inside-work-tree"], root, os.environ, 30)
+    git = Git(root, runner, os.environ)
+    probe = git.run("rev-parse", "--is-inside-work-tree", timeout=30)
     if probe.returncode != 0 or probe.stdout.strip() != "true":
         return None
-    listing = runner(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        root,
-        os.environ,
-        120,
-    )
+    listing = git.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=120)
     if listing.returncode != 0:
         return None
     return sorted({p for p in listing.stdout.split("\0") if p})
@@ -227,6 +233,7 @@ def discover(
     max_file_size: int = 2 * 1024 * 1024,
     skip_paths: tuple[Path, ...] = (),
     only: tuple[str, ...] | None = None,
+    exclude_source: str = "configuration",
 ) -> Inventory:
     """Inventory the target. `skip_paths` are absolute paths to leave out (our own
     output folder, baseline and waivers files: full of hex fingerprints);
@@ -256,7 +263,14 @@ def discover(
     files: list[FileInfo] = []
     iac: dict[str, list[str]] = {}
     for rel in rels:
-        if _in_skipped_dir(rel) or excluded(rel, exclude) or excluded(rel, tuple(own)):
+        if _in_skipped_dir(rel):
+            continue
+        if excluded(rel, tuple(own)):
+            skipped.append(Skipped(rel, "the pipeline's own file (evidence, waivers or baseline)"))
+            continue
+        pattern = matching_pattern(rel, exclude)
+        if pattern is not None:
+            skipped.append(Skipped(rel, f"{EXCLUDED_BY} {exclude_source} (pattern {pattern!r})"))
             continue
         inspected = _inspect(root, rel, max_file_size)
         if isinstance(inspected, Skipped):

@@ -137,6 +137,29 @@ def public_key_text(key: Ed25519PrivateKey) -> str:
     return base64.b64encode(raw).decode()
 
 
+def check_destination(out: Path) -> None:
+    """Refuse to replace anything but a previous evidence bundle (or an empty folder).
+
+    Whoever configured the output folder, an existing folder that is not one of
+    our bundles is never renamed aside or deleted: EvidenceError says why.
+    """
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise EvidenceError(f"{out}: exists and is not a folder; choose another output folder")
+    if not any(out.iterdir()):
+        return
+    try:
+        doc = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = None
+    if not isinstance(doc, dict) or doc.get("schema") != MANIFEST_SCHEMA:
+        raise EvidenceError(
+            f"{out}: exists and is not an evidence bundle (no {MANIFEST} of ours): it is never "
+            "replaced; choose another output folder or remove it yourself"
+        )
+
+
 def write(
     run: RunOutput,
     out: Path,
@@ -148,7 +171,9 @@ def write(
     files = render_files(run, templates or resources.templates_dir())
     doc = manifest(run, files)
     manifest_bytes = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    check_destination(out)
     out = out.resolve()
+    check_destination(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     umask = os.umask(0)

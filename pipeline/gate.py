@@ -33,6 +33,8 @@ def blocking(report: RunReport, threshold: Severity | None = None) -> tuple[Find
 
 
 def verdict(report: RunReport) -> Verdict:
+    if report.interrupted is not None:
+        return Verdict.INCOMPLETE  # a run that stopped early never passes, whatever the settings
     if report.incomplete and report.fail_on_incomplete:
         return Verdict.INCOMPLETE
     return Verdict.FAIL if blocking(report) else Verdict.PASS

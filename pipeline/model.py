@@ -112,6 +112,18 @@ class SkippedPath:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """A setting that came from somewhere other than the operator: the evidence lists it."""
+
+    key: str
+    value: str
+    source: str
+    """e.g. 'repository: compliance-pipeline.toml', or 'policy: FILE' for a floor."""
+    narrows: bool = False
+    """True when it narrows the assessment (a scanner off, paths excluded, a higher threshold...)."""
+
+
+@dataclass(frozen=True)
 class ToolInfo:
     """The exact tool that ran: distribution name, version, and where it came from."""
 
@@ -223,6 +235,10 @@ class RunReport:
     fail_on_incomplete: bool = True
     suppression_notes: tuple[str, ...] = ()
     """Expired waivers, waivers that matched nothing, refused inline suppressions."""
+    settings: tuple[Setting, ...] = ()
+    """What the scanned repository configured (untrusted), and the operator policy's floors."""
+    interrupted: str | None = None
+    """Why the run stopped before it finished (a signal, an internal error): incomplete."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -234,4 +250,4 @@ class RunReport:
 
     @property
     def incomplete(self) -> bool:
-        return any(not r.complete for r in self.results)
+        return self.interrupted is not None or any(not r.complete for r in self.results)

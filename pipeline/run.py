@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from pipeline import __version__, controls, fingerprint, manifests, resources, suppress, toolenv
-from pipeline.config import Config, ScannerConfig
-from pipeline.discover import discover
+from pipeline.config import Config, ConfigError, ScannerConfig
+from pipeline.discover import EXCLUDED_BY, Inventory, discover, matching_pattern
 from pipeline.model import (
     AdvisoryDatabase,
     Finding,
@@ -38,7 +38,8 @@ from pipeline.model import (
     ToolInfo,
 )
 from pipeline.redact import Scrubber
-from pipeline.runner import Runner, ToolRun
+from pipeline.runner import Interrupted, Runner, ToolRun, tool_environment
+from pipeline.safegit import Git
 from pipeline.scanners.base import Context, Job, NotApplicable, Parsed, Plan, Scanner, SeverityTable
 from pipeline.vulndb import server as osv_server
 from pipeline.vulndb.store import VulnDb, VulnDbError, default_path
@@ -47,11 +48,6 @@ Clock = Callable[[], str]
 Progress = Callable[[str, str, int, int], None]
 """(scanner, event, jobs done, jobs total): event is 'setup', 'start', 'job', 'done'."""
 
-PASSTHROUGH_ENV = re.compile(
-    r"^(PATH|HOME|USER|LOGNAME|LANG|LC_[A-Z]+|TZ|TMPDIR|TEMP|TMP|SYSTEMROOT|"
-    r"XDG_CACHE_HOME|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|"
-    r"PIP_[A-Z_]+|UV_[A-Z_]+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$"
-)
 IMPLEMENTATIONS = {"detect-secrets": ("detect-secrets", "bc-detect-secrets")}
 """Distributions that install the same module: which one ran is recorded."""
 
@@ -74,14 +70,6 @@ def load_severities(path: Path, catalog: controls.Catalog | None = None) -> Seve
     )
 
 
-def tool_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """A small, predictable environment: no cloud credentials or tokens of the caller."""
-    env = {k: v for k, v in environ.items() if PASSTHROUGH_ENV.match(k)}
-    env.update({"PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"})
-    env.setdefault("PATH", os.defpath)
-    return env
-
-
 def make_reader(root: Path) -> Callable[[str], str | None]:
     root = root.resolve()
 
@@ -102,16 +90,13 @@ def _strip_userinfo(url: str) -> str:
 
 
 def git_info(root: Path, runner: Runner, environ: Mapping[str, str]) -> GitInfo:
-    def git(*args: str) -> str | None:
-        done = runner(["git", *args], root, environ, 30)
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
+    git = Git(root, runner, environ)
+    commit = git.out("rev-parse", "HEAD")
     if commit is None:
         return GitInfo()
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    remote = git("remote", "get-url", "origin")
-    status = git("status", "--porcelain", "--untracked-files=no")
+    branch = git.out("rev-parse", "--abbrev-ref", "HEAD")
+    remote = git.out("remote", "get-url", "origin")
+    status = git.out("status", "--porcelain", "--untracked-files=no", refreshes_index=True)
     return GitInfo(
         commit=commit,
         branch=branch if branch and branch != "HEAD" else None,
@@ -126,6 +111,7 @@ class _Acc:
 
     name: str
     workdir: str
+    root: str = ""
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     not_assessed: list[NotAssessed] = field(default_factory=list)
@@ -150,7 +136,10 @@ class _Acc:
     def add(self, job: Job, done: ToolRun, parsed: Parsed) -> None:
         self.seconds += done.seconds
         # The scratch folder is gone after the run: name it, not its temporary path.
-        argv = tuple(a.replace(self.workdir, "<workdir>") for a in job.display_argv())
+        argv = tuple(
+            a.replace(self.workdir, "<workdir>").replace(self.root, "<target>") if self.root else a
+            for a in job.display_argv()
+        )
         self.invocations.append(Invocation(argv, done.returncode, round(done.seconds, 3), done.timed_out))
         self.findings.extend(parsed.findings)
         self.errors.extend(parsed.errors)
@@ -319,7 +308,9 @@ def execute(
             if p is not None
         ),
         only=only,
+        exclude_source=config.origins.get("exclude", "configuration"),
     )
+    _check_never_exclude(inventory, config)
     read_text = make_reader(root)
     deps, problems = manifests.collect(list(inventory.manifests), read_text)
     tool_env = tool_environment(environ)
@@ -336,6 +327,7 @@ def execute(
         advisories = open_advisories(config, environ, now)
     workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
     stack = ExitStack()
+    interrupted: str | None = None
     try:
         osv_url = None
         if advisories.db is not None:
@@ -361,10 +353,10 @@ def execute(
         for name, plan in plans.items():
             notify(name, "setup", 0, len(plan.jobs))
         setups = _setup_tools(plans, scanners, config, runner, environ)
-        acc = {name: _Acc(name, str(workdir)) for name in plans}
+        acc = {name: _Acc(name, str(workdir), str(root)) for name in plans}
         queue: list[tuple[str, Job]] = []
         for name, reason in preflight.items():
-            acc[name] = _Acc(name, str(workdir))
+            acc[name] = _Acc(name, str(workdir), str(root))
             acc[name].fail(reason, tuple(f"{d.name} ({d.source})" for d in deps))
         if "pip-audit" in acc:
             acc["pip-audit"].warnings.extend(advisories.warnings)
@@ -387,27 +379,34 @@ def execute(
             return name, job, runner(argv, job.cwd or root, env, config.scanners[name].timeout)
 
         pool = ThreadPoolExecutor(max_workers=workers)
+        pending: dict[Any, tuple[str, Job]] = {}
+        handled: set[Any] = set()
         try:
             for name, total in totals.items():
                 if total:
                     notify(name, "start", 0, total)
-            pending = [pool.submit(run_job, name, job) for name, job in queue]
+            pending = {pool.submit(run_job, name, job): (name, job) for name, job in queue}
             for fut in as_completed(pending):
                 name, job, done = fut.result()
                 timeout = config.scanners[name].timeout
                 acc[name].add(job, done, _job_outcome(scanners[name], job, done, ctx, timeout))
+                handled.add(fut)
                 finished[name] += 1
                 event = "done" if finished[name] == totals[name] else "job"
                 notify(name, event, finished[name], totals[name])
+        except (Interrupted, KeyboardInterrupt) as exc:
+            # Asked to stop: kill running tools, keep what finished, mark the rest.
+            interrupted = f"interrupted by {_signal_name(exc)}"
+            _cancel(pool, runner)
         except BaseException:
-            # Interrupted: stop queued jobs and kill running tools instead of waiting.
-            pool.shutdown(wait=False, cancel_futures=True)
-            cancel = getattr(runner, "cancel", None)
-            if callable(cancel):
-                cancel()
+            _cancel(pool, runner)
             raise
         finally:
             pool.shutdown(wait=True)
+        if interrupted:
+            for fut, (name, job) in pending.items():
+                if fut not in handled:
+                    acc[name].fail(f"{interrupted} before it finished", job.inputs)
         scrub = Scrubber(s for a in acc.values() for s in a.secrets)
         raw_out: dict[str, Any] = {}
         for name, a in acc.items():
@@ -431,6 +430,8 @@ def execute(
         skipped_paths=inventory.skipped,
         frameworks=tuple(inventory.iac),
         advisory_db=advisories.identity,
+        settings=config.settings(),
+        interrupted=interrupted,
     )
     results_now, notes = suppress.apply(
         report.results, waivers, baseline, today, config.allow_inline_suppressions
@@ -440,6 +441,52 @@ def execute(
     )
     report = replace(report, controls=controls.evaluate(report, catalog))
     return RunOutput(report, MappingProxyType(raw_out))
+
+
+def _signal_name(exc: BaseException) -> str:
+    return exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+
+
+def _cancel(pool: ThreadPoolExecutor, runner: Runner) -> None:
+    """Stop queued jobs and kill running tools' process groups instead of waiting."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    cancel = getattr(runner, "cancel", None)
+    if callable(cancel):
+        cancel()
+
+
+def minimal_report(target: Path, config: Config, started: str, finished: str, reason: str) -> RunReport:
+    """The evidence of a run that stopped before it had results: incomplete, with why."""
+    return RunReport(
+        target=str(target.resolve()),
+        started_at=started,
+        finished_at=finished,
+        pipeline_version=__version__,
+        config_digest=config.digest(),
+        threshold=config.threshold,
+        results=(),
+        settings=config.settings(),
+        fail_on_incomplete=config.fail_on_incomplete,
+        interrupted=reason,
+    )
+
+
+def _check_never_exclude(inventory: Inventory, config: Config) -> None:
+    """The policy's never-exclude floor: the repository may not exclude those paths."""
+    protected = config.policy.never_exclude
+    if not protected or not config.from_repository("exclude"):
+        return
+    hit = [
+        s.path
+        for s in inventory.skipped
+        if s.reason.startswith(EXCLUDED_BY) and matching_pattern(s.path, protected)
+    ]
+    if hit:
+        raise ConfigError(
+            f"policy {config.policy.source}: the repository's exclude ({config.origins['exclude']}) "
+            f"removes {len(hit)} paths the policy says may never be excluded, e.g. "
+            f"{', '.join(hit[:5])}: narrow the repository's exclude patterns"
+        )
 
 
 def _scrub_finding(f: Finding, scrub: Scrubber) -> Finding:

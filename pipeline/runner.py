@@ -8,6 +8,7 @@ that forks workers leaves nothing behind.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -15,6 +16,28 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+PASSTHROUGH_ENV = re.compile(
+    r"^(PATH|HOME|USER|LOGNAME|LANG|LC_[A-Z]+|TZ|TMPDIR|TEMP|TMP|SYSTEMROOT|"
+    r"XDG_CACHE_HOME|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|"
+    r"PIP_[A-Z_]+|UV_[A-Z_]+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$"
+)
+
+
+def tool_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """A small, predictable environment: no cloud credentials or tokens of the caller."""
+    env = {k: v for k, v in environ.items() if PASSTHROUGH_ENV.match(k)}
+    env.update({"PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"})
+    env.setdefault("PATH", os.defpath)
+    return env
+
+
+class Interrupted(BaseException):
+    """The run was asked to stop (SIGTERM, SIGHUP): like KeyboardInterrupt, not an error."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from pipeline import resources
-from pipeline.runner import Runner
+from pipeline.runner import Runner, tool_environment
 
 ENV_BUILD_TIMEOUT = 900.0
 _DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
@@ -149,7 +150,7 @@ def _build(distribution: str, env: Path, runner: Runner, environ: Mapping[str, s
         ],
     )
     for argv in steps:
-        done = runner(argv, cwd, environ, ENV_BUILD_TIMEOUT)
+        done = runner(argv, cwd, tool_environment(environ), ENV_BUILD_TIMEOUT)
         if done.returncode != 0:
             why = done.start_error or ("timed out" if done.timed_out else done.stderr.strip()[-800:])
             shutil.rmtree(env, ignore_errors=True)
@@ -169,15 +170,18 @@ def on_path(distribution: str, executable: str, runner: Runner, environ: Mapping
     dists: dict[str, str] = {}
     python = _shebang_python(exe)
     if python is not None:
+        # -I: isolated (no working directory on sys.path, no PYTHON* variables): the
+        # working directory may be the scanned repository, with a `json.py` of its own.
         probe = runner(
             [
                 str(python),
+                "-I",
                 "-c",
                 "import importlib.metadata as m, json;"
                 "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))",
             ],
-            Path.cwd(),
-            environ,
+            Path(tempfile.gettempdir()),
+            tool_environment(environ),  # never the caller's tokens, even for a version probe
             60,
         )
         if probe.returncode == 0:

@@ -94,12 +94,11 @@ def test_findings_json_matches_its_schema(demo_run: RunOutput, tmp_path: Path) -
 def test_no_plaintext_secret_in_any_output(tmp_path: Path, vulndb: Path) -> None:
     """The real CLI: findings.json, raw outputs and the terminal carry no secret value."""
     target = copy_demo(tmp_path)
-    (target / "compliance-pipeline.toml").write_text(
-        f'vulndb = "{vulndb}"\nvulndb-warn-days = 36500\nvulndb-max-days = 36500\n'
-    )
+    operator = tmp_path / "operator.toml"  # operator-only keys: never from the repository
+    operator.write_text(f'vulndb = "{vulndb}"\nvulndb-warn-days = 36500\nvulndb-max-days = 36500\n')
     out = tmp_path / "evidence"
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "scan", str(target), "--output", str(out)],
+        [sys.executable, "-m", "pipeline", "scan", str(target), "--output", str(out), "-c", str(operator)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

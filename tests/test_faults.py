@@ -7,6 +7,7 @@ so the test shows its findings survive the fault.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -177,7 +178,9 @@ def test_ctrl_c_kills_running_tools_and_exits_promptly(tmp_path: Path) -> None:
     # The fake tool sleeps 300 s under a 600 s timeout: returning at all within 30 s
     # means the run killed it instead of waiting.
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 2 and "interrupted" in err
+    assert proc.returncode == 2 and "interrupted by SIGINT" in err
+    doc = json.loads((tmp_path / "ev" / "findings.json").read_text())
+    assert doc["verdict"] == "incomplete" and doc["interrupted"] == "interrupted by SIGINT"
     child = int(pidfile.read_text())
     deadline = time.monotonic() + 5
     while _pid_alive(child) and time.monotonic() < deadline:

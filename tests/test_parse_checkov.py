@@ -59,7 +59,10 @@ def test_plan_restricts_frameworks_and_uses_one_directory() -> None:
     assert isinstance(plan, checkov.Plan)
     (job,) = plan.jobs
     argv = list(job.argv)
-    assert argv.count("-d") == 1
+    # One directory, as one `--directory=PATH` token (so checkov reads no .checkov.yaml
+    # of the target), run from a scratch folder that is neither the target nor HOME.
+    assert "-d" not in argv and [a for a in argv if a.startswith("--directory")] == [f"--directory={DEMO}"]
+    assert job.cwd is not None and job.cwd != DEMO and job.env["HOME"] == str(job.cwd)
     fw = argv[argv.index("--framework") + 1 : argv.index("--skip-framework")]
     assert fw == ["dockerfile", "kubernetes", "terraform"]
     assert argv[argv.index("--skip-framework") + 1] == "secrets"

@@ -167,6 +167,11 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "evidence_digest": evidence_digest,
         "files": report.files,
         "skipped": [(s.path, s.reason) for s in report.skipped_paths],
+        "excluded": [(s.path, s.reason) for s in report.skipped_paths if s.reason.startswith("excluded by")],
+        "interrupted": report.interrupted,
+        "repository_settings": [s for s in report.settings if not s.source.startswith("policy")],
+        "narrowing": sum(1 for s in report.settings if s.narrows),
+        "policy": [s for s in report.settings if s.source.startswith("policy")],
     }
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from pipeline import gate
 from pipeline.model import Finding, RunReport, ScanResult, Severity
 
-SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.3.0"
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.4.0"
+SCHEMA_VERSION = "1.4.0"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -117,6 +117,11 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "threshold": report.threshold.label,
         "verdict": gate.verdict(report).value,
         "exit_code": gate.exit_code(report),
+        "interrupted": report.interrupted,
+        "settings": [
+            {"key": s.key, "value": s.value, "source": s.source, "narrows": s.narrows}
+            for s in report.settings
+        ],
         "summary": {
             "findings": len(findings),
             "active": len(report.active_findings),
@@ -133,6 +138,7 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "files": report.files,
             "frameworks": list(report.frameworks),
             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped_paths],
+            "excluded": sum(1 for s in report.skipped_paths if s.reason.startswith("excluded by")),
         },
         "advisory_database": None if report.advisory_db is None else asdict(report.advisory_db),
         "scanners": [scanner_dict(r) for r in report.results],

@@ -55,6 +55,19 @@ def render(report: RunReport) -> str:
         lines.append(
             f"| {r.scanner} | {status} | {_cell(tool)} | {len(r.findings)} | {len(r.not_assessed)} |"
         )
+    if report.interrupted:
+        lines += ["", f"**The run did not finish:** {_cell(report.interrupted)}; the verdict is incomplete."]
+    repo = [s for s in report.settings if not s.source.startswith("policy")]
+    if repo:
+        excluded = sum(1 for s in report.skipped_paths if s.reason.startswith("excluded by"))
+        lines += ["", "**Set by the scanned repository** (untrusted; listed so a reviewer sees it):", ""]
+        lines += [
+            f"- `{_cell(s.key)}` = `{_cell(s.value)}` ({_cell(s.source)})"
+            + (" — **narrows the assessment**" if s.narrows else "")
+            for s in repo
+        ]
+        if excluded:
+            lines.append(f"- {excluded} paths excluded by configuration (listed in findings.json)")
     failed = [r for r in report.results if r.status is Status.FAILED]
     if failed:
         lines += ["", "**Failed scanners** (their controls are ERROR, never PASS):", ""]

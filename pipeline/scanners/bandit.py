@@ -23,6 +23,7 @@ from pipeline.scanners.base import (
     NotApplicable,
     Parsed,
     Plan,
+    as_path_arg,
     load_json,
     pack,
     relpath,
@@ -39,6 +40,8 @@ SHARD_SECONDS = 4.0
 # --ignore-nosec makes bandit report the findings it would otherwise silence; they are
 # then marked as inline suppressions, with the suppressing comment as the reason.
 BASE_ARGV = ("bandit", "-f", "json", "-q", "--ignore-nosec")
+INI = "[bandit]\n"
+"""An explicit, empty `.bandit` file: bandit then never looks for one in the target."""
 # The same expressions bandit 1.9 uses (bandit/core/manager.py).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
@@ -118,8 +121,17 @@ class Bandit:
         costs = [(f.path, f.size / BYTES_PER_SECOND) for f in files]
         total = sum(c for _, c in costs)
         shards = shard_count(total, len(files), ctx.workers, SHARD_SECONDS)
+        folder = ctx.workdir / NAME
+        folder.mkdir(parents=True, exist_ok=True)
+        ini = folder / "bandit.ini"
+        ini.write_text(INI, encoding="utf-8")
+        # No configuration from the target (`.bandit`, `[tool.bandit]` are read only
+        # through --ini / -c), and `-x ''`: bandit's default excludes match as
+        # substrings anywhere in a path (`CVS`, `.git`, `.tox` ...), so a file named
+        # `src/CVSimport.py` would silently not be scanned. Discovery excludes folders.
+        opts = (*BASE_ARGV, "--ini", str(ini), "-x", "")
         jobs = tuple(
-            Job(argv=(*BASE_ARGV, *paths), cost=START_SECONDS + load, inputs=paths)
+            Job(argv=(*opts, *map(as_path_arg, paths)), cost=START_SECONDS + load, inputs=paths)
             for paths, load in pack(costs, shards)
         )
         return Plan(jobs)

@@ -77,7 +77,7 @@ class Job:
     def display_argv(self) -> tuple[str, ...]:
         """argv with the file list folded, for the evidence."""
         files = set(self.inputs) | set(self.staged)
-        kept = [a for a in self.argv if a not in files]
+        kept = [a for a in self.argv if a not in files and a.removeprefix("./") not in files]
         return tuple(kept + ([f"<{len(self.argv) - len(kept)} files>"] if len(kept) < len(self.argv) else []))
 
 
@@ -143,6 +143,15 @@ def pack(items: list[tuple[str, float]], shards: int) -> list[tuple[tuple[str, .
         bins[i].append(path)
         loads[i] += cost
     return [(tuple(sorted(b)), load) for b, load in zip(bins, loads, strict=True) if b]
+
+
+def as_path_arg(path: str) -> str:
+    """A target-relative path as a tool argument that can never be read as an option.
+
+    `--plugin=evil.py`, `-` or `-rfile` as a file name reach the tool as
+    `./--plugin=evil.py`: a path, whatever the tool's option parser.
+    """
+    return path if path.startswith("/") else f"./{path}"
 
 
 def load_json(stdout: str) -> tuple[Any, str | None]:

@@ -80,10 +80,15 @@ class Checkov:
         skip: list[str] = []
         for rx in skip_path_regexes(ctx.config.exclude):
             skip += ["--skip-path", rx]
+        # checkov reads `.checkov.yaml`/`.checkov.yml` from every `-d DIR` token, the
+        # working directory and HOME (checkov/common/util/config_utils.py): it runs in
+        # an empty scratch folder with HOME there, and the target is named as one
+        # `--directory=PATH` token, so no configuration file of the target is read.
+        scratch = ctx.workdir / NAME
+        scratch.mkdir(parents=True, exist_ok=True)
         argv = (
             "checkov",
-            "-d",
-            ".",
+            f"--directory={ctx.inventory.root}",
             "--framework",
             *frameworks,
             "--skip-framework",
@@ -98,9 +103,16 @@ class Checkov:
         inputs = tuple(sorted(p for fw in frameworks for p in ctx.inventory.iac[fw]))
         env = {
             **ENV,
+            "HOME": str(scratch),
             "COMPLIANCE_PIPELINE_MIN_BACKUP_DAYS": str(ctx.config.min_backup_retention_days),
         }
-        job = Job(argv=argv, cost=4.0 + 0.05 * n_files, inputs=inputs, env=MappingProxyType(env))
+        job = Job(
+            argv=argv,
+            cost=4.0 + 0.05 * n_files,
+            inputs=inputs,
+            env=MappingProxyType(env),
+            cwd=scratch,
+        )
         return Plan((job,))
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:

@@ -38,6 +38,7 @@ from pipeline.scanners.base import (
     Parsed,
     Plan,
     Staged,
+    as_path_arg,
     load_json,
     pack,
     relpath,
@@ -130,7 +131,7 @@ class DetectSecrets:
                 cost = _cost(info) * len(piece) / max(len(text), 1)
                 jobs.append(
                     Job(
-                        argv=(*base, staged_rel),
+                        argv=(*base, as_path_arg(staged_rel)),
                         cost=START_SECONDS + cost,
                         inputs=(info.path,),
                         staged=MappingProxyType({staged_rel: Staged(info.path, offset)}),
@@ -141,7 +142,7 @@ class DetectSecrets:
             total = sum(c for _, c in plain)
             shards = shard_count(total, len(plain), ctx.workers, SHARD_SECONDS)
             jobs.extend(
-                Job(argv=(*base, *paths), cost=START_SECONDS + load, inputs=paths)
+                Job(argv=(*base, *map(as_path_arg, paths)), cost=START_SECONDS + load, inputs=paths)
                 for paths, load in pack(plain, shards)
             )
         return Plan(tuple(jobs), not_assessed)

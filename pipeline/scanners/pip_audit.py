@@ -99,6 +99,7 @@ class PipAudit:
                     argv=("pip-audit", "-r", str(req), "--no-deps", "--disable-pip", *common),
                     cost=2.0 + 0.05 * len(pinned),
                     inputs=tuple(pinned),
+                    cwd=folder,
                 )
             )
         if unpinned:
@@ -109,6 +110,7 @@ class PipAudit:
                     argv=("pip-audit", "-r", str(req), *common),
                     cost=15.0 + 1.0 * len(unpinned),
                     inputs=tuple(unpinned),
+                    cwd=folder,
                 )
             )
         return Plan(tuple(jobs), tuple(not_assessed))
