@@ -249,5 +249,10 @@ class RunReport:
         return tuple(f for f in self.findings if f.active)
 
     @property
+    def nothing_ran(self) -> bool:
+        """Every scanner was disabled: nothing was assessed, whatever the findings say."""
+        return bool(self.results) and all(r.status is Status.DISABLED for r in self.results)
+
+    @property
     def incomplete(self) -> bool:
-        return self.interrupted is not None or any(not r.complete for r in self.results)
+        return self.interrupted is not None or self.nothing_ran or any(not r.complete for r in self.results)

@@ -186,6 +186,23 @@ def _job_outcome(scanner: Scanner, job: Job, done: ToolRun, ctx: Context, timeou
     if done.timed_out:
         return Parsed(failure=f"timed out after {timeout:g} s (process group killed)")
     parsed = scanner.parse(done, job, ctx)
+    if done.returncode is not None and done.returncode < 0:
+        # Killed by a signal (the OOM killer, a crash, someone's kill -9): whatever it
+        # printed, it did not finish, so even output that parses is not a result. The
+        # masked raw output and located secrets are kept (for the evidence and scrubbing).
+        import signal  # here, not at the top: this change is confined to _job_outcome
+
+        try:
+            killed = f"killed by {signal.Signals(-done.returncode).name}"
+        except ValueError:
+            killed = f"killed by signal {-done.returncode}"
+        detail = parsed.failure or "its output parsed, but a killed tool may not have finished"
+        return Parsed(
+            failure=f"exit code {done.returncode}: {killed}; {detail}",
+            raw=parsed.raw,
+            secrets=parsed.secrets,
+            version=parsed.version,
+        )
     if parsed.failure and done.returncode not in (0, None):
         return replace(parsed, failure=f"exit code {done.returncode}: {parsed.failure}")
     return parsed

@@ -19,6 +19,12 @@ fi
 if [ -n "${INPUT_WAIVERS:-}" ]; then
   args+=(--waivers "$target/$INPUT_WAIVERS")
 fi
+# The operator's floors: the input's file (relative to the workspace), else the action's own.
+if [ -n "${INPUT_POLICY:-}" ]; then
+  args+=(--policy "$workspace/$INPUT_POLICY")
+else
+  args+=(--policy "${GITHUB_ACTION_PATH:-$(dirname "$0")/..}/policies/action-policy.toml")
+fi
 if [ "${INPUT_FAIL_ON_INCOMPLETE:-true}" = "false" ]; then
   args+=(--no-fail-on-incomplete)
 fi

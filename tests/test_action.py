@@ -133,6 +133,7 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
         "upload-sarif": "true",
         "bundle-name": "evidence",
         "fail-on-incomplete": "true",
+        "policy": "",
         "vulndb-update": "false",
     }
     action = yaml.safe_load(ACTION.read_text())
@@ -170,5 +171,9 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
     assert (bundle / "results.sarif").is_file() and (bundle / "manifest.json").is_file()
     assert "Compliance scan: FAIL" in summary.read_text()
     assert last is not None and last.returncode == 1, "the gate step fails the job with the scan's exit code"
-    frameworks = {c["framework"] for c in json.loads((bundle / "findings.json").read_text())["controls"]}
+    doc = json.loads((bundle / "findings.json").read_text())
+    frameworks = {c["framework"] for c in doc["controls"]}
     assert frameworks == {"soc2", "iso27001"}
+    policy = {s["key"]: s["value"] for s in doc["settings"] if s["source"] == "policy: action-policy.toml"}
+    assert policy["required-scanners"] == "detect-secrets, bandit, pip-audit, checkov", "the default policy"
+    assert policy["max-threshold"] == "high"

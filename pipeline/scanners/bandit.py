@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pipeline import fingerprint as fp
@@ -31,6 +31,18 @@ from pipeline.scanners.base import (
     stderr_excerpt,
     tail,
 )
+from pipeline.scanners.decode import (
+    DecodeError,
+    child,
+    field,
+    integer,
+    list_of,
+    lst,
+    mismatch,
+    obj,
+    optional,
+    string,
+)
 
 NAME = "bandit"
 NOSEC_RULE = "CP-NOSEC-BLANKET"
@@ -46,6 +58,9 @@ INI = "[bandit]\n"
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
 _SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+"""What bytes.strip() removes: bandit counts lines of code on the file's bytes."""
 
 
 def load_known_tests(text: str) -> frozenset[str]:
@@ -137,7 +152,7 @@ class Bandit:
         return Plan(jobs)
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
-        parsed = parse(run.stdout, ctx, self.known_tests)
+        parsed = parse(run.stdout, ctx, self.known_tests, job.inputs)
         if parsed.failure is None and run.returncode not in (0, 1):
             return Parsed(failure=f"bandit exited {run.returncode}: {stderr_excerpt(run.stderr)}")
         if parsed.failure is not None:
@@ -200,49 +215,110 @@ def _suppression(
     return Suppression("inline", comment, source=f"{path}:{line_no}")
 
 
-def parse(stdout: str, ctx: Context, known_tests: frozenset[str] = frozenset()) -> Parsed:
-    """Pure: bandit JSON → findings, errors and NOT_ASSESSED files."""
-    nosec_cache: dict[str, Any] = {}
+def has_code(text: str) -> bool:
+    """Whether bandit counts a line of code in `text` (bandit/core/metrics.py count_locs).
+
+    bandit splits the file's bytes at CR, LF or CRLF and counts the lines that are
+    neither blank (ASCII whitespace) nor start with `#`: a file of comments and blank
+    lines has 0 lines of code, legitimately.
+    """
+    for line in _LINE_BREAK.split(text):
+        stripped = line.strip(_ASCII_SPACE)
+        if stripped and not stripped.startswith("#"):
+            return True
+    return False
+
+
+def parse(
+    stdout: str,
+    ctx: Context,
+    known_tests: frozenset[str] = frozenset(),
+    inputs: Iterable[str] = (),
+) -> Parsed:
+    """Pure: bandit JSON → findings, errors and NOT_ASSESSED files.
+
+    `inputs` are the target files the job gave bandit: when they hold code and its
+    metrics count no line of code at all, bandit analysed nothing (FAILED); a file
+    with code that its output does not mention is NOT_ASSESSED.
+    """
     data, error = load_json(stdout)
     if error:
         return Parsed(failure=f"bandit {error}: {tail(stdout, 200)!r}")
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         return Parsed(failure="bandit output has no 'results' list")
+    try:
+        return _parse(data, ctx, known_tests, tuple(inputs))
+    except DecodeError as exc:
+        return Parsed(failure=mismatch(NAME, exc))
+
+
+def _parse(
+    data: dict[str, Any], ctx: Context, known_tests: frozenset[str], inputs: tuple[str, ...]
+) -> Parsed:
+    nosec_cache: dict[str, Any] = {}
     findings: list[Finding] = []
     rules: set[str] = set()
-    for r in data["results"]:
-        path = relpath(str(r.get("filename", "")))
-        rule = str(r.get("test_id", "B000"))
+    for i, item in enumerate(data["results"]):
+        where = child("results", i)
+        r = obj(item, where)
+        path = relpath(field(r, "filename", where, string, ""))
+        rule = field(r, "test_id", where, string, "B000")
         rules.add(rule)
-        line_no = int(r.get("line_number") or 0)
-        line_range = r.get("line_range") or [line_no]
-        flagged = _flagged_line(str(r.get("code", "")), line_no)
-        cwe = r.get("issue_cwe") or {}
+        test_name = optional(r, "test_name", where, string)
+        line_no = field(r, "line_number", where, integer, 0)
+        line_range = optional(r, "line_range", where, list_of(integer)) or [line_no]
+        flagged = _flagged_line(field(r, "code", where, string, ""), line_no)
+        cwe = optional(r, "issue_cwe", where, obj) or {}
+        cwe_id = optional(cwe, "id", child(where, "issue_cwe"), integer)
         findings.append(
             Finding(
                 tool=NAME,
                 rule_id=rule,
-                title=str(r.get("test_name", rule)).replace("_", " "),
-                severity=_SEVERITY.get(str(r.get("issue_severity", "")).upper(), Severity.MEDIUM),
+                title=(rule if test_name is None else test_name).replace("_", " "),
+                severity=_SEVERITY.get(
+                    field(r, "issue_severity", where, string, "").upper(), Severity.MEDIUM
+                ),
                 location=Location(path, line_no or None, max(line_range) if line_range else None),
                 fingerprint=fp.fingerprint(NAME, rule, path, fp.normalise_code(flagged)),
-                message=mask_line(str(r.get("issue_text", ""))),
-                cwe=(f"CWE-{cwe['id']}",) if isinstance(cwe, dict) and cwe.get("id") else (),
-                help_url=r.get("more_info"),
+                message=mask_line(field(r, "issue_text", where, string, "")),
+                cwe=(f"CWE-{cwe_id}",) if cwe_id else (),
+                help_url=optional(r, "more_info", where, string),
                 snippet=mask_line(flagged) if flagged else None,
-                confidence=str(r.get("issue_confidence", "")).lower() or None,
-                suppression=_suppression(
-                    path, line_no, rule, str(r.get("test_name", "")), ctx, known_tests, nosec_cache
-                ),
+                confidence=field(r, "issue_confidence", where, string, "").lower() or None,
+                suppression=_suppression(path, line_no, rule, test_name or "", ctx, known_tests, nosec_cache),
             )
         )
     errors: list[str] = []
     not_assessed: list[NotAssessed] = []
-    for e in data.get("errors") or []:
-        path = relpath(str(e.get("filename", "?")))
-        reason = str(e.get("reason", "unknown error")).strip()
+    errored: set[str] = set()
+    for i, item in enumerate(optional(data, "errors", "", lst) or ()):
+        where = child("errors", i)
+        e = obj(item, where)
+        path = relpath(field(e, "filename", where, string, "?"))
+        reason = field(e, "reason", where, string, "unknown error").strip()
+        errored.add(path)
         errors.append(f"{path}: {reason}")
         not_assessed.append(NotAssessed(NAME, path, f"bandit could not analyse it: {reason}"))
+    total_loc, locs = _metrics_loc(field(data, "metrics", "", obj, {}))
+    if inputs:
+        # Read the inputs again only when the output is suspicious: nothing counted, or
+        # a file neither in the metrics nor in the errors.
+        silent = [
+            p
+            for p in inputs
+            if (total_loc == 0 or relpath(p) not in locs)
+            and relpath(p) not in errored
+            and has_code(ctx.read_text(p) or "")
+        ]
+        if total_loc == 0 and silent:
+            return Parsed(
+                failure=f"bandit reported 0 lines of code (metrics _totals.loc) for {_files(silent)} "
+                "with code: it analysed nothing"
+            )
+        not_assessed.extend(
+            NotAssessed(NAME, p, "missing from bandit's output (not in its metrics, not in its errors)")
+            for p in silent
+        )
     raw = _masked_raw(data)
     return Parsed(
         findings=tuple(findings),
@@ -251,6 +327,25 @@ def parse(stdout: str, ctx: Context, known_tests: frozenset[str] = frozenset()) 
         rules_run=tuple(sorted(rules)),
         raw=raw,
     )
+
+
+def _metrics_loc(metrics: Mapping[str, Any]) -> tuple[int, dict[str, int]]:
+    """bandit's metrics → (its total lines of code, {target-relative path: lines of code})."""
+    total: int | None = None
+    locs: dict[str, int] = {}
+    for key, value in metrics.items():
+        where = child("metrics", key)
+        loc = field(obj(value, where), "loc", where, integer, 0)
+        if key == "_totals":
+            total = loc
+        else:
+            locs[relpath(key)] = loc
+    return (sum(locs.values()) if total is None else total), locs
+
+
+def _files(paths: list[str]) -> str:
+    shown = ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
+    return f"{len(paths)} file{'s' if len(paths) != 1 else ''} ({shown})"
 
 
 def _masked_raw(data: dict[str, Any]) -> dict[str, Any]:

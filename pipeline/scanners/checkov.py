@@ -10,6 +10,8 @@ no call to its vendor's platform.
 from __future__ import annotations
 
 import fnmatch
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -29,6 +31,19 @@ from pipeline.scanners.base import (
     relpath,
     stderr_excerpt,
     tail,
+)
+from pipeline.scanners.decode import (
+    DecodeError,
+    child,
+    field,
+    integer,
+    list_of,
+    lst,
+    mismatch,
+    obj,
+    optional,
+    required,
+    string,
 )
 
 NAME = "checkov"
@@ -116,7 +131,7 @@ class Checkov:
         return Plan((job,))
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
-        parsed = parse(run.stdout, ctx.inventory.root, ctx)
+        parsed = parse(run.stdout, ctx.inventory.root, ctx, job.inputs)
         if parsed.failure is None and run.returncode not in (0, 1):
             return Parsed(failure=f"checkov exited {run.returncode}: {stderr_excerpt(run.stderr)}")
         if parsed.failure and run.stderr.strip():
@@ -134,73 +149,138 @@ def _target_rel(path: str, root: Path) -> str:
     return relpath(path)
 
 
-def _reports(data: Any) -> list[dict[str, Any]] | None:
-    """checkov prints a list (several frameworks), a dict (one) or a bare summary (nothing)."""
+def _reports(data: Any) -> list[tuple[str, Mapping[str, Any]]] | None:
+    """checkov prints a list (several frameworks), a dict (one) or a bare summary (nothing).
+
+    Each report comes with its path in the document, for DecodeError messages.
+    """
     if isinstance(data, list):
-        return [r for r in data if isinstance(r, dict)]
+        return [(child("", i), obj(r, child("", i))) for i, r in enumerate(data)]
     if isinstance(data, dict):
         if "results" in data or "check_type" in data:
-            return [data]
+            return [("", data)]
         if "passed" in data and "failed" in data:
             return []
     return None
 
 
-def _snippet(code_block: Any) -> str | None:
-    if not isinstance(code_block, list):
+def _code_line(value: Any, where: str) -> tuple[int, str]:
+    """One `[line number, text]` item of a check's code_block."""
+    pair = lst(value, where)
+    if len(pair) != 2:
+        raise DecodeError(where, f"expected a [line number, text] pair, got a list of {len(pair)}")
+    return integer(pair[0], child(where, 0)), string(pair[1], child(where, 1))
+
+
+def _code_block(value: Any, where: str) -> list[tuple[int, str]]:
+    """A check's code_block. The same block repeats in every check of a resource (262,000
+    lines in a large run), so the path of an item is built only when it is wrong."""
+    block = lst(value, where)
+    for i, item in enumerate(block):
+        if not (type(item) is list and len(item) == 2 and type(item[0]) is int and type(item[1]) is str):
+            _code_line(item, child(where, i))
+    return [(item[0], item[1]) for item in block]
+
+
+def _snippet(code_block: list[tuple[int, str]] | None) -> str | None:
+    if not code_block:
         return None
-    lines = [
-        mask_line(str(item[1]))
-        for item in code_block[:SNIPPET_LINES]
-        if isinstance(item, list) and len(item) == 2
-    ]
-    return "\n".join(lines) or None
+    return "\n".join(mask_line(text) for _, text in code_block[:SNIPPET_LINES]) or None
 
 
-def parse(stdout: str, root: Path, ctx: Context) -> Parsed:
-    """Pure: checkov JSON → failed checks as findings; unparsable files NOT_ASSESSED."""
+_TF_CHECKED_BLOCK = re.compile(r"(?m)^[ \t]*(resource|data|module|provider)[ \t]*[\"A-Za-z_]")
+_TF_JSON_CHECKED_BLOCK = re.compile(r'"(resource|data|module|provider)"\s*:')
+
+
+def _checkable(path: str, text: str) -> bool:
+    """Whether checkov has something to check in a file of the target.
+
+    checkov's checks apply to Terraform's resource, data, provider and module blocks;
+    a file of variables, outputs or locals only (or of comments) gets the bare summary
+    legitimately (measured on 3.3.30). A block of a type no check covers (e.g.
+    `random_id`) gets it too: that case is not told apart and reads as "no results".
+    """
+    lower = path.lower()
+    if lower.endswith(".tf"):
+        return bool(_TF_CHECKED_BLOCK.search(text))
+    if lower.endswith(".tf.json"):
+        return bool(_TF_JSON_CHECKED_BLOCK.search(text))
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "//")):
+            return True
+    return False
+
+
+def parse(stdout: str, root: Path, ctx: Context, inputs: Iterable[str] = ()) -> Parsed:
+    """Pure: checkov JSON → failed checks as findings; unparsable files NOT_ASSESSED.
+
+    `inputs` are the IaC files the job gave checkov: a bare summary (no report at all)
+    while one of them holds something checkov checks means checkov read nothing (FAILED).
+    """
     data, error = load_json(stdout)
     if error:
         return Parsed(failure=f"checkov {error}: {tail(stdout, 200)!r}")
+    try:
+        return _parse(data, root, ctx, tuple(inputs))
+    except DecodeError as exc:
+        return Parsed(failure=mismatch(NAME, exc))
+
+
+def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Parsed:
     reports = _reports(data)
     if reports is None:
         return Parsed(failure="checkov output is neither a report, a list of reports nor a summary")
+    if not reports and inputs:
+        unread = [p for p in inputs if _checkable(p, ctx.read_text(p) or "")]
+        if unread:
+            shown = ", ".join(unread[:3]) + (", …" if len(unread) > 3 else "")
+            plural = "s" if len(unread) != 1 else ""
+            return Parsed(
+                failure=f"checkov reported no results for {len(unread)} IaC file{plural} ({shown}): "
+                "its output is only the bare summary"
+            )
     known = {f.path for f in ctx.inventory.files}
     findings: list[Finding] = []
     not_assessed: list[NotAssessed] = []
     errors: list[str] = []
     rules: set[str] = set()
-    version = data.get("checkov_version") if isinstance(data, dict) else None
-    for report in reports:
-        summary = report.get("summary") or {}
-        version = version or summary.get("checkov_version")
-        results = report.get("results") or {}
-        for check in results.get("passed_checks") or []:
-            rules.add(str(check.get("check_id")))
-        failed = [(c, None) for c in results.get("failed_checks") or []]
-        skipped = [
-            (
-                c,
-                Suppression(
-                    "inline",
-                    str(
-                        (c.get("check_result") or {}).get("suppress_comment")
-                        or "checkov:skip without a reason"
-                    ),
-                    source="checkov:skip",
-                ),
-            )
-            for c in results.get("skipped_checks") or []
-        ]
-        for check, suppression in failed + skipped:
-            path = _target_rel(str(check.get("file_path", "")), root)
+    version = optional(data, "checkov_version", "", string) if isinstance(data, dict) else None
+    for where, report in reports:
+        summary = optional(report, "summary", where, obj) or {}
+        version = version or optional(summary, "checkov_version", child(where, "summary"), string)
+        check_type = optional(report, "check_type", where, string)
+        results = optional(report, "results", where, obj) or {}
+        in_results = child(where, "results")
+        in_passed = child(in_results, "passed_checks")
+        for i, item in enumerate(optional(results, "passed_checks", in_results, lst) or ()):
+            rules.add(required(obj(item, child(in_passed, i)), "check_id", child(in_passed, i), string))
+        checks: list[tuple[str, Mapping[str, Any], Suppression | None]] = []
+        for key in ("failed_checks", "skipped_checks"):
+            in_key = child(in_results, key)
+            for i, item in enumerate(optional(results, key, in_results, lst) or ()):
+                w = child(in_key, i)
+                check = obj(item, w)
+                suppression = None
+                if key == "skipped_checks":
+                    result = optional(check, "check_result", w, obj) or {}
+                    comment = optional(result, "suppress_comment", child(w, "check_result"), string)
+                    suppression = Suppression(
+                        "inline", comment or "checkov:skip without a reason", source="checkov:skip"
+                    )
+                checks.append((w, check, suppression))
+        for w, check, suppression in checks:
+            path = _target_rel(field(check, "file_path", w, string, ""), root)
+            rule = field(check, "check_id", w, string, "CKV_UNKNOWN")
+            resource = field(check, "resource", w, string, "")
+            lines = optional(check, "file_line_range", w, list_of(integer)) or []
+            sev_text = optional(check, "severity", w, string)
+            check_name = optional(check, "check_name", w, string)
+            guideline = optional(check, "guideline", w, string)
+            code_block = optional(check, "code_block", w, _code_block)
             if known and path not in known:
                 continue  # ignored by .gitignore or our excludes: not in the inventory
-            rule = str(check.get("check_id", "CKV_UNKNOWN"))
             rules.add(rule)
-            resource = str(check.get("resource") or "")
-            lines = check.get("file_line_range") or [None, None]
-            sev_text = check.get("severity")
             try:
                 severity = Severity.parse(sev_text) if sev_text else ctx.severities.of(NAME, rule)
             except ValueError:
@@ -209,20 +289,22 @@ def parse(stdout: str, root: Path, ctx: Context) -> Parsed:
                 Finding(
                     tool=NAME,
                     rule_id=rule,
-                    title=str(check.get("check_name") or rule),
+                    title=check_name or rule,
                     severity=severity,
-                    location=Location(path, lines[0], lines[-1], resource or None),
+                    location=Location(
+                        path, lines[0] if lines else None, lines[-1] if lines else None, resource or None
+                    ),
                     fingerprint=fp.fingerprint(NAME, rule, path, resource),
-                    message=f"{resource}: {check.get('check_name') or rule}",
-                    help_url=check.get("guideline") or None,
+                    message=f"{resource}: {check_name or rule}",
+                    help_url=guideline or None,
                     remediation=ctx.remediations.get(rule),
-                    snippet=_snippet(check.get("code_block")),
+                    snippet=_snippet(code_block),
                     suppression=suppression,
                 )
             )
-        for bad in results.get("parsing_errors") or []:
-            path = _target_rel(str(bad), root)
-            errors.append(f"{path}: checkov could not parse it ({report.get('check_type')})")
+        for bad in optional(results, "parsing_errors", in_results, list_of(string)) or ():
+            path = _target_rel(bad, root)
+            errors.append(f"{path}: checkov could not parse it ({check_type})")
             not_assessed.append(NotAssessed(NAME, path, "checkov could not parse it"))
     return Parsed(
         findings=tuple(findings),

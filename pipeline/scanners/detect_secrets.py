@@ -46,6 +46,7 @@ from pipeline.scanners.base import (
     stderr_excerpt,
     tail,
 )
+from pipeline.scanners.decode import DecodeError, child, field, integer, lst, mismatch, obj, optional, string
 
 NAME = "detect-secrets"
 BYTES_PER_SECOND = 75_000
@@ -168,16 +169,27 @@ def parse(stdout: str, job: Job, ctx: Context) -> Parsed:
         return Parsed(failure=f"detect-secrets {error}: {tail(stdout, 200)!r}")
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
         return Parsed(failure="detect-secrets output has no 'results' object")
+    try:
+        return _parse(data, job, ctx)
+    except DecodeError as exc:
+        return Parsed(failure=mismatch(NAME, exc))
+
+
+def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
     findings: list[Finding] = []
     secrets: list[str] = []
     raw_results: dict[str, list[dict[str, Any]]] = {}
-    for filename, items in data["results"].items():
+    version = optional(data, "version", "", string)
+    for filename, entries in data["results"].items():
+        in_file = child("results", filename)
         path, offset = _target_path(filename, job)
         lines = (ctx.read_text(path) or "").splitlines()
-        for item in items if isinstance(items, list) else []:
-            kind = str(item.get("type", "Secret"))
-            hashed = str(item.get("hashed_secret", ""))
-            line_no = int(item.get("line_number", 0)) + offset
+        for i, entry in enumerate(lst(entries, in_file)):
+            where = child(in_file, i)
+            item = obj(entry, where)
+            kind = field(item, "type", where, string, "Secret")
+            hashed = field(item, "hashed_secret", where, string, "")
+            line_no = field(item, "line_number", where, integer, 0) + offset
             line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
             value = find_hashed(line, hashed) if hashed else None
             if value:
@@ -213,7 +225,7 @@ def parse(stdout: str, job: Job, ctx: Context) -> Parsed:
     raw = {k: v for k, v in data.items() if k != "results"} | {"results": raw_results}
     return Parsed(
         findings=tuple(findings),
-        version=str(data.get("version")) if data.get("version") else None,
+        version=version or None,
         raw=raw,
         secrets=tuple(secrets),
     )

@@ -27,6 +27,7 @@ from pipeline.scanners.base import (
     stderr_excerpt,
     tail,
 )
+from pipeline.scanners.decode import DecodeError, child, field, list_of, lst, mismatch, obj, optional, string
 
 NAME = "pip-audit"
 _REQ_NAME = re.compile(r"[A-Za-z0-9._-]*")
@@ -143,28 +144,43 @@ def parse(stdout: str, requested: tuple[str, ...], deps: tuple[Dependency, ...],
         return Parsed(failure=f"pip-audit {error}: {tail(stdout, 200)!r}")
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
         return Parsed(failure="pip-audit output has no 'dependencies' list")
+    try:
+        return _parse(data, requested, deps, ctx)
+    except DecodeError as exc:
+        return Parsed(failure=mismatch(NAME, exc))
+
+
+def _parse(
+    data: dict[str, Any], requested: tuple[str, ...], deps: tuple[Dependency, ...], ctx: Context
+) -> Parsed:
     by_name = _sources(deps)
     fallback = sorted({d.source for d in deps if not d.unauditable}) or ["(dependencies)"]
     findings: list[Finding] = []
     not_assessed: list[NotAssessed] = []
     seen: set[str] = set()
     rules: set[str] = set()
-    for dep in data["dependencies"]:
-        if not isinstance(dep, dict):
-            continue
-        name = canonical_name(str(dep.get("name", "")))
-        version = dep.get("version")
+    checked = 0
+    for i, entry in enumerate(data["dependencies"]):
+        where = child("dependencies", i)
+        dep = obj(entry, where)
+        name = canonical_name(field(dep, "name", where, string, ""))
+        version = optional(dep, "version", where, string)
         seen.add(name)
-        if dep.get("skip_reason"):
+        skip_reason = optional(dep, "skip_reason", where, string)
+        if skip_reason:
             label = f"{name} {version}" if version else name
-            not_assessed.append(NotAssessed(NAME, label, str(dep["skip_reason"])))
+            not_assessed.append(NotAssessed(NAME, label, skip_reason))
             continue
+        checked += 1
         sources = sorted({d.source for d in by_name.get(name, [])}) or fallback
-        for vuln in dep.get("vulns") or []:
-            vid = str(vuln.get("id", "UNKNOWN"))
+        for j, item in enumerate(optional(dep, "vulns", where, lst) or ()):
+            in_vuln = child(child(where, "vulns"), j)
+            vuln = obj(item, in_vuln)
+            vid = field(vuln, "id", in_vuln, string, "UNKNOWN")
             rules.add(vid)
-            fixes = tuple(str(v) for v in vuln.get("fix_versions") or [])
-            description = " ".join(str(vuln.get("description") or "").split())
+            fixes = tuple(optional(vuln, "fix_versions", in_vuln, list_of(string)) or ())
+            aliases = tuple(optional(vuln, "aliases", in_vuln, list_of(string)) or ())
+            description = " ".join(field(vuln, "description", in_vuln, string, "").split())
             for source in sources:
                 findings.append(
                     Finding(
@@ -175,7 +191,7 @@ def parse(stdout: str, requested: tuple[str, ...], deps: tuple[Dependency, ...],
                         location=Location(source, resource=f"{name}=={version}"),
                         fingerprint=fp.fingerprint(NAME, vid, source, name),
                         message=description[:500] + ("…" if len(description) > 500 else ""),
-                        aliases=tuple(str(a) for a in vuln.get("aliases") or []),
+                        aliases=aliases,
                         remediation=(
                             f"Upgrade {name} to {' or '.join(fixes)} or later."
                             if fixes
@@ -192,7 +208,6 @@ def parse(stdout: str, requested: tuple[str, ...], deps: tuple[Dependency, ...],
         if name not in seen:
             not_assessed.append(NotAssessed(NAME, req, "missing from pip-audit's output"))
     raw: Any = data
-    checked = sum(1 for d in data["dependencies"] if isinstance(d, dict) and not d.get("skip_reason"))
     return Parsed(
         findings=tuple(findings),
         not_assessed=tuple(not_assessed),
