@@ -631,6 +631,20 @@ def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
     return gate.EXIT_PASS
 
 
+def _hook_file_names(argv: list[str]) -> list[str]:
+    """pre-commit appends the staged files' names to the hook's command line, and a name
+    is chosen by whoever wrote the commit: `--only`, `checkov` or `--output=/x` as file
+    names would be read as our options. After `hook`, every argument that starts with `-`
+    and names an existing path is passed as `./NAME`: a file, never an option. (A real
+    option that collides with a file name is then read as a file: the hook only gets
+    stricter — more scanners, no baseline, the default threshold.)"""
+    if "hook" not in argv:
+        return argv
+    at = argv.index("hook")
+    rest = [f"./{a}" if a.startswith("-") and os.path.lexists(a) else a for a in argv[at + 1 :]]
+    return [*argv[: at + 1], *rest]
+
+
 def _stop_on_signals() -> None:
     """SIGTERM (what CI sends on cancel) and SIGHUP stop a scan like Ctrl-C does: the tools'
     process groups are killed, the scratch folder removed, the evidence of what ran written
@@ -651,9 +665,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line
     if not out.is_terminal:
         out = Console(highlight=False, width=120)  # logs and CI: do not squeeze to 80
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    raw = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in raw
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_hook_file_names(raw))
         args.debug = debug
         if args.command in ("scan", "hook", "baseline"):
             _stop_on_signals()

@@ -429,3 +429,18 @@ def _checkov_running(target: Path) -> bool:
         if any(b"checkov" in part for part in cmdline[:2]) and f"--directory={target}".encode() in cmdline:
             return True
     return False
+
+
+def test_hook_file_names_are_never_its_options(tmp_path: Path) -> None:
+    """pre-commit appends staged file names to the hook's command line."""
+    t = tmp_path / "t"
+    t.mkdir()
+    names = ["--only", "checkov", "--output=ev", "--threshold=critical", "settings.env"]
+    for name in names:
+        (t / name).write_text("x\n")
+    (t / "settings.env").write_text(f"AWS_ACCESS_KEY_ID={AWS_KEY}\n")
+    console = Path(sys.executable).parent / "compliance-pipeline"
+    done = subprocess.run([str(console), "hook", *names], capture_output=True, text=True, cwd=t, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "settings.env:1  detect-secrets AWS Access Key" in done.stdout  # not `--only checkov`
+    assert not (t / "ev").exists()
