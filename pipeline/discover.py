@@ -123,7 +123,9 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
 
     def onerror(err: OSError) -> None:
         rel = os.path.relpath(err.filename or root, root) if err.filename else "."
-        skipped.append(Skipped(Path(rel).as_posix(), f"cannot list folder: {err.strerror}"))
+        skipped.append(
+            Skipped(Path(rel).as_posix(), f"cannot list folder: {err.strerror}", not_assessed=True)
+        )
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
         rel_dir = Path(os.path.relpath(dirpath, root))
@@ -131,9 +133,14 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
         for d in sorted(dirnames):
             full = Path(dirpath) / d
             rel = (rel_dir / d).as_posix().removeprefix("./")
-            if full.is_symlink():
+            try:
+                link = full.is_symlink()
+            except OSError as exc:  # e.g. a path longer than the system allows (ENAMETOOLONG)
+                skipped.append(Skipped(rel, f"cannot open folder: {exc.strerror}", not_assessed=True))
+                continue
+            if link:
                 skipped.append(Skipped(rel, "symbolic link (not followed)"))
-            elif d in SKIP_DIRS or (full / "pyvenv.cfg").exists():
+            elif d in SKIP_DIRS or is_virtualenv(full):
                 continue
             else:
                 keep.append(d)
@@ -141,6 +148,26 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
         for name in sorted(filenames):
             paths.append((rel_dir / name).as_posix().removeprefix("./"))
     return paths, skipped
+
+
+def is_virtualenv(folder: Path) -> bool:
+    """A real virtual environment: `pyvenv.cfg` naming a home, and an interpreter layout.
+
+    An empty `pyvenv.cfg` dropped into `app/` must not hide `app/` from every scanner.
+    """
+    try:
+        cfg = folder / "pyvenv.cfg"
+        if not cfg.is_file() or cfg.is_symlink():
+            return False
+        if not re.search(r"(?m)^\s*home\s*=", cfg.read_text(encoding="utf-8", errors="replace")[:4096]):
+            return False
+        return (
+            (folder / "bin" / "python").exists()
+            or (folder / "Scripts" / "python.exe").exists()
+            or any(folder.glob("lib/python*/site-packages"))
+        )
+    except OSError:  # unreadable, or a path too long: not a virtualenv, the files are listed
+        return False
 
 
 def _in_skipped_dir(path: str) -> bool:
@@ -153,7 +180,7 @@ def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Sk
     try:
         st = full.lstat()
     except OSError as exc:
-        return Skipped(rel, f"cannot stat: {exc.strerror}")
+        return Skipped(rel, f"cannot stat: {exc.strerror}", not_assessed=True)
     if stat.S_ISLNK(st.st_mode):
         return Skipped(rel, "symbolic link (not followed)")
     if not stat.S_ISREG(st.st_mode):
@@ -161,13 +188,13 @@ def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Sk
     try:
         with open(full, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
-            if b"\0" in head:
+            if looks_binary(head):
                 return FileInfo(rel, st.st_size, binary=True), head
             if st.st_size > max_size:
                 return FileInfo(rel, st.st_size, oversized=True), head
             data = head + fh.read()
     except OSError as exc:
-        return Skipped(rel, f"cannot read: {exc.strerror}")
+        return Skipped(rel, f"cannot read: {exc.strerror}", not_assessed=True)
     try:
         data.decode("utf-8")
         utf8 = True
@@ -177,6 +204,25 @@ def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Sk
     blank_run = max((len(m) for m in _BLANKS.findall(data)), default=0)
     info = FileInfo(rel, st.st_size, utf8=utf8, max_line=max_line, blank_run=blank_run)
     return info, data[:SNIFF_FRAMEWORK]
+
+
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
+def looks_binary(head: bytes) -> bool:
+    """Binary by content: 4+ NUL bytes and over 1 % of the head, or over 10 % control bytes.
+
+    git calls any NUL in the first 8 KiB binary; one NUL at the top of an `.env`
+    file (`printf '\\0\\nAWS_ACCESS_KEY_ID=…'`) would then hide the key from the
+    secrets scan. Real binaries (images, archives, compiled code) are far above both.
+    """
+    if not head:
+        return False
+    nul = head.count(0)
+    if nul >= 4 and nul * 100 > len(head):
+        return True
+    control = sum(head.count(bytes([b])) for b in _CONTROL if b != 0)
+    return (nul + control) * 10 > len(head)
 
 
 _CFN = re.compile(rb"AWSTemplateFormatVersion|\bType\"?\s*:\s*\"?AWS::")
@@ -251,8 +297,12 @@ def discover(
     else:
         rels = listed
     if listed is not None:
-        # Virtual environments under other names, found by their marker file.
-        venvs = tuple(str(PurePosixPath(p).parent) for p in rels if PurePosixPath(p).name == "pyvenv.cfg")
+        # Virtual environments under other names: a marker file and a real interpreter layout.
+        venvs = tuple(
+            str(PurePosixPath(p).parent)
+            for p in rels
+            if PurePosixPath(p).name == "pyvenv.cfg" and is_virtualenv(root / PurePosixPath(p).parent)
+        )
         rels = [p for p in rels if not any(p == v or p.startswith(v + "/") for v in venvs)]
     own = []
     for d in skip_paths:

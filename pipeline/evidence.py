@@ -39,6 +39,9 @@ SIGNATURE = "manifest.sig"
 MANIFEST_SCHEMA = "compliance-pipeline/manifest/1"
 DATA_FILES = ("findings.json", "results.sarif", "summary.md")
 KEY_ENV = "COMPLIANCE_PIPELINE_SIGNING_KEY"
+UNENCODABLE = "backslashreplace"
+"""File names that are not valid UTF-8 reach us as surrogate escapes (`bad\\udcff.py`):
+they are written as that escape, a valid JSON string escape, instead of failing the write."""
 
 
 class EvidenceError(Exception):
@@ -58,14 +61,14 @@ def _raw_text(data: Any) -> str:
 def render_files(run: RunOutput, templates: Path) -> dict[str, bytes]:
     """Every file of the bundle but the manifest: a pure function of the run."""
     files: dict[str, bytes] = {
-        "findings.json": json_report.render(run.report).encode("utf-8"),
-        "results.sarif": sarif.render(run.report).encode("utf-8"),
-        "summary.md": markdown.render(run.report).encode("utf-8"),
+        "findings.json": json_report.render(run.report).encode("utf-8", UNENCODABLE),
+        "results.sarif": sarif.render(run.report).encode("utf-8", UNENCODABLE),
+        "summary.md": markdown.render(run.report).encode("utf-8", UNENCODABLE),
     }
     for name, data in sorted(run.raw.items()):
-        files[f"raw/{name}.json"] = _raw_text(data).encode("utf-8")
+        files[f"raw/{name}.json"] = _raw_text(data).encode("utf-8", UNENCODABLE)
     digest = evidence_digest(files)
-    files["report.html"] = html.render(run.report, templates, digest).encode("utf-8")
+    files["report.html"] = html.render(run.report, templates, digest).encode("utf-8", UNENCODABLE)
     return files
 
 
@@ -170,7 +173,7 @@ def write(
     """Write the bundle atomically; returns its folder."""
     files = render_files(run, templates or resources.templates_dir())
     doc = manifest(run, files)
-    manifest_bytes = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    manifest_bytes = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8", UNENCODABLE)
     check_destination(out)
     out = out.resolve()
     check_destination(out)

@@ -109,6 +109,8 @@ class SkippedPath:
 
     path: str
     reason: str
+    not_assessed: bool = False
+    """In scope but unreadable (permissions, a path too long to open): the run is incomplete."""
 
 
 @dataclass(frozen=True)
@@ -255,4 +257,9 @@ class RunReport:
 
     @property
     def incomplete(self) -> bool:
-        return self.interrupted is not None or self.nothing_ran or any(not r.complete for r in self.results)
+        return (
+            self.interrupted is not None
+            or self.nothing_ran
+            or any(s.not_assessed for s in self.skipped_paths)
+            or any(not r.complete for r in self.results)
+        )

@@ -22,6 +22,8 @@ def test_frameworks_and_skipped_folders(tmp_path: Path) -> None:
         (tmp_path / skipped).mkdir(parents=True)
         (tmp_path / skipped / "a.py").write_text("x = 1\n")
     (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "myenv" / "bin").mkdir()
+    (tmp_path / "myenv" / "bin" / "python").write_text("")  # a virtualenv's layout, not only its marker
     inv = discover(tmp_path, runner.run)
     assert dict(inv.iac) == {
         "cloudformation": ("cfn.yaml",),
@@ -43,6 +45,8 @@ def test_gitignore_is_honoured_in_a_git_repository(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text("x = 1\n")
     (tmp_path / "env" / "lib").mkdir(parents=True)
     (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "env" / "bin").mkdir()
+    (tmp_path / "env" / "bin" / "python").write_text("")
     (tmp_path / "env" / "lib" / "site.py").write_text("x = 1\n")
     inv = discover(tmp_path, runner.run)
     assert inv.git

@@ -189,6 +189,7 @@ def test_repository_narrowing_is_evidence(tmp_path: Path) -> None:
     assert {
         "path": "settings.env",
         "reason": "excluded by repository: compliance-pipeline.toml (pattern '*.env')",
+        "not_assessed": False,
     } in (doc["inventory"]["skipped"])
     assert "Set by the scanned repository" in (out / "report.html").read_text()
     summary = (out / "summary.md").read_text()

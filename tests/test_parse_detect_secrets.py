@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
+import pytest
 from conftest import DEMO, data, make_context
 
 from pipeline.config import default_config
@@ -116,3 +117,37 @@ def test_tool_error_reports_the_tools_own_message() -> None:
     run = ToolRun(("detect-secrets",), 2, "", stderr, 0.3)
     parsed = ds.DetectSecrets().parse(run, Job(("x",), 1), make_context(DEMO))
     assert parsed.failure and "unrecognized arguments" in parsed.failure
+
+
+# --- Errors stay values: every element of detect-secrets' JSON is type-checked --------------
+
+WRONG_ELEMENTS = [
+    ({"results": {"a.py": [42]}}, 'results["a.py"][0]: expected an object, got 42'),
+    (
+        {"results": {"a.py": [{"line_number": "x"}]}},
+        "results[\"a.py\"][0].line_number: expected an integer, got 'x'",
+    ),
+    ({"results": {"a.py": [{"type": ["x"]}]}}, 'results["a.py"][0].type: expected a string, got a list'),
+    (
+        {"results": {"a.py": [{"hashed_secret": 1234}]}},
+        'results["a.py"][0].hashed_secret: expected a string, got 1234',
+    ),
+    # A file's findings that are not a list were silently dropped before.
+    ({"results": {"a.py": {"type": "Secret Keyword"}}}, 'results["a.py"]: expected a list, got an object'),
+    ({"version": 1.5, "results": {}}, "version: expected a string, got 1.5"),
+]
+
+
+@pytest.mark.parametrize(("doc", "problem"), WRONG_ELEMENTS)
+def test_wrong_element_type_is_a_failure_naming_its_place(doc: object, problem: str) -> None:
+    parsed = ds.parse(json.dumps(doc), Job(("x",), 1), make_context(DEMO))
+    assert parsed.failure == f"detect-secrets output does not match its format: {problem}"
+    assert parsed.findings == () and parsed.secrets == ()
+
+
+def test_wrong_element_type_through_the_scanner_is_a_failure_not_an_exception() -> None:
+    from pipeline.runner import ToolRun
+
+    run = ToolRun(("detect-secrets",), 0, json.dumps({"results": {"a.py": [{"line_number": "x"}]}}), "", 0.3)
+    parsed = ds.DetectSecrets().parse(run, Job(("x",), 1, inputs=("a.py",)), make_context(DEMO))
+    assert parsed.failure and 'results["a.py"][0].line_number: expected an integer' in parsed.failure

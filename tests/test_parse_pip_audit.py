@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from conftest import DEMO, data, make_context
 
 from pipeline.manifests import Dependency
@@ -93,3 +96,65 @@ def test_offline_audit_reports_ranges_as_not_assessed(tmp_path) -> None:  # type
     assert job.inputs == ("requests==2.31.0",)
     (na,) = plan.not_assessed
     assert na.item == "flask>=2 (requirements.txt)" and na.reason.startswith("not pinned")
+
+
+# --- Errors stay values: every element of pip-audit's JSON is type-checked ------------------
+
+WRONG_ELEMENTS = [
+    ({"dependencies": [{"name": 1, "vulns": [42]}]}, "dependencies[0].name: expected a string, got 1"),
+    (
+        {"dependencies": [{"name": "pyyaml", "vulns": [42]}]},
+        "dependencies[0].vulns[0]: expected an object, got 42",
+    ),
+    # A dependency that is not an object was silently skipped before.
+    ({"dependencies": [42]}, "dependencies[0]: expected an object, got 42"),
+    (
+        {"dependencies": [{"name": "pyyaml", "version": 5.3}]},
+        "dependencies[0].version: expected a string, got 5.3",
+    ),
+    (
+        {"dependencies": [{"name": "pyyaml", "skip_reason": ["x"]}]},
+        "dependencies[0].skip_reason: expected a string, got a list",
+    ),
+    (
+        {"dependencies": [{"name": "pyyaml", "vulns": {"id": "X"}}]},
+        "dependencies[0].vulns: expected a list, got an object",
+    ),
+    (
+        {"dependencies": [{"name": "pyyaml", "vulns": [{"id": "PYSEC-1", "fix_versions": [5.4]}]}]},
+        "dependencies[0].vulns[0].fix_versions[0]: expected a string, got 5.4",
+    ),
+    (
+        {"dependencies": [{"name": "pyyaml", "vulns": [{"id": "PYSEC-1", "aliases": "CVE-1"}]}]},
+        "dependencies[0].vulns[0].aliases: expected a list, got 'CVE-1'",
+    ),
+    (
+        {"dependencies": [{"name": "pyyaml", "vulns": [{"id": None, "description": {}}]}]},
+        "dependencies[0].vulns[0].description: expected a string, got an object",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "problem"), WRONG_ELEMENTS)
+def test_wrong_element_type_is_a_failure_naming_its_place(doc: object, problem: str) -> None:
+    parsed = pip_audit.parse(json.dumps(doc), REQ, DEPS, make_context(DEMO))
+    assert parsed.failure == f"pip-audit output does not match its format: {problem}"
+    assert parsed.findings == ()
+
+
+def test_wrong_element_type_through_the_scanner_is_a_failure_not_an_exception() -> None:
+    from pipeline.runner import ToolRun
+    from pipeline.scanners.base import Job
+
+    run = ToolRun(("pip-audit",), 0, json.dumps({"dependencies": [{"name": 1, "vulns": [42]}]}), "", 2.0)
+    parsed = pip_audit.PipAudit().parse(run, Job(("pip-audit",), 1, inputs=REQ), make_context(DEMO))
+    assert parsed.failure and "dependencies[0].name: expected a string, got 1" in parsed.failure
+
+
+def test_empty_dependency_list_leaves_every_pin_not_assessed() -> None:
+    # pip-audit reporting zero work: nothing is clean, every requested pin is NOT_ASSESSED.
+    parsed = pip_audit.parse('{"dependencies": [], "fixes": []}', REQ, DEPS, make_context(DEMO))
+    assert parsed.failure is None and parsed.findings == () and parsed.assessed == 0
+    assert [(n.item, n.reason) for n in parsed.not_assessed] == [
+        (req, "missing from pip-audit's output") for req in REQ
+    ]

@@ -137,7 +137,10 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "inventory": {
             "files": report.files,
             "frameworks": list(report.frameworks),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped_paths],
+            "skipped": [
+                {"path": s.path, "reason": s.reason, "not_assessed": s.not_assessed}
+                for s in report.skipped_paths
+            ],
             "excluded": sum(1 for s in report.skipped_paths if s.reason.startswith("excluded by")),
         },
         "advisory_database": None if report.advisory_db is None else asdict(report.advisory_db),

@@ -165,6 +165,9 @@ def render(report: RunReport) -> str:
     limit = MAX_RESULTS
     while True:
         text = json.dumps(to_dict(report, limit), indent=1, ensure_ascii=False) + "\n"
-        if len(gzip.compress(text.encode("utf-8"), compresslevel=6)) <= MAX_GZIP_BYTES or limit <= 1:
+        if (
+            len(gzip.compress(text.encode("utf-8", "backslashreplace"), compresslevel=6)) <= MAX_GZIP_BYTES
+            or limit <= 1
+        ):
             return text
         limit //= 2

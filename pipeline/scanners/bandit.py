@@ -154,7 +154,11 @@ class Bandit:
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         parsed = parse(run.stdout, ctx, self.known_tests, job.inputs)
         if parsed.failure is None and run.returncode not in (0, 1):
-            return Parsed(failure=f"bandit exited {run.returncode}: {stderr_excerpt(run.stderr)}")
+            # The masked output stays the evidence: without it the raw stdout (bandit's
+            # unmasked code snippets) would be recorded instead.
+            return Parsed(
+                failure=f"bandit exited {run.returncode}: {stderr_excerpt(run.stderr)}", raw=parsed.raw
+            )
         if parsed.failure is not None:
             return parsed
         nosec = nosec_findings(job.inputs, ctx, self.known_tests)

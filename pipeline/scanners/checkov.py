@@ -70,6 +70,11 @@ ENV = MappingProxyType(
         "BC_SKIP_MAPPING": "TRUE",
         "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
         "LOG_LEVEL": "WARNING",
+        # checkov skips every dot-folder by default: `.deploy/main.tf` or
+        # `.github/terraform/` would be counted as assessed while nothing looked at them.
+        # Discovery decides what is in scope; the folders it skips (.git, .terraform, ...)
+        # are passed as --skip-path.
+        "CKV_IGNORE_HIDDEN_DIRECTORIES": "false",
     }
 )
 SNIPPET_LINES = 12
@@ -133,7 +138,10 @@ class Checkov:
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         parsed = parse(run.stdout, ctx.inventory.root, ctx, job.inputs)
         if parsed.failure is None and run.returncode not in (0, 1):
-            return Parsed(failure=f"checkov exited {run.returncode}: {stderr_excerpt(run.stderr)}")
+            # The masked output stays the evidence (not the raw stdout with code blocks).
+            return Parsed(
+                failure=f"checkov exited {run.returncode}: {stderr_excerpt(run.stderr)}", raw=parsed.raw
+            )
         if parsed.failure and run.stderr.strip():
             return Parsed(failure=f"{parsed.failure}; stderr: {stderr_excerpt(run.stderr)}")
         return parsed
