@@ -99,7 +99,7 @@ def test_tool_killed_after_printing_valid_output_is_failed(
     assert isinstance(invocation["output"], dict | list)
     if scanner == "bandit":
         password = json.loads(CAPTURED["bandit"].read_text())["results"][0]["issue_text"].split("'")[1]
-        assert password not in json.dumps(run.raw)
+        assert password not in json.dumps(run.raw[scanner], default=dict)
 
 
 @pytest.mark.parametrize("scanner", SCANNER_NAMES)

@@ -92,11 +92,6 @@ def list_of(item: Decoder[T]) -> Decoder[list[T]]:
     return decode
 
 
-def items(value: Any, where: str, item: Decoder[T]) -> list[T]:
-    """The list at `where`, every element decoded by `item`."""
-    return list_of(item)(value, where)
-
-
 def field(m: Mapping[str, Any], key: str, where: str, decode: Decoder[T], default: T) -> T:
     """`m[key]` decoded, or `default` when the key is absent or null."""
     value = m.get(key)
