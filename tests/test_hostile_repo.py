@@ -25,7 +25,7 @@ from pipeline.scanners import SCANNER_NAMES
 
 pytestmark = pytest.mark.tools
 
-AWS_KEY = "AKIAZ3MHQ7PXWJ2KLRTV"  # made up; the AWS key plugin matches its shape
+AWS_KEY = "AKIAZ3MHQ7PXWJ2KLRTV"  # made up, shaped like an AWS key  # pragma: allowlist secret
 ACTION_POLICY = ROOT / "policies" / "action-policy.toml"
 
 
@@ -346,7 +346,7 @@ def test_version_probe_and_tools_get_the_allow_listed_environment(tmp_path: Path
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "AWS_SECRET_ACCESS_KEY": "caller-secret-aws",
+        "AWS_SECRET_ACCESS_KEY": "caller-secret-aws",  # pragma: allowlist secret
         "GITHUB_TOKEN": "caller-secret-gh",
         "ACTIONS_RUNTIME_TOKEN": "caller-secret-actions",
     }

@@ -18,7 +18,7 @@ from pipeline.scanners import SCANNER_NAMES
 
 pytestmark = pytest.mark.tools
 
-AWS_KEY = "AKIAZ3MHQ7PXWJ2KLRTV"
+AWS_KEY = "AKIAZ3MHQ7PXWJ2KLRTV"  # made up, shaped like an AWS key  # pragma: allowlist secret
 BUCKET = 'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n  acl    = "public-read-write"\n}\n'
 PICKLE = "import pickle\npickle.loads(b'')\n"
 
