@@ -209,16 +209,27 @@ def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Sk
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 
 
-def looks_binary(head: bytes) -> bool:
-    """Binary by content: 4+ NUL bytes and over 1 % of the head, or over 10 % control bytes.
+def _utf8(head: bytes) -> bool:
+    """Valid UTF-8, allowing a character cut at the end of the sniffed bytes."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    return True
 
-    git calls any NUL in the first 8 KiB binary; one NUL at the top of an `.env`
-    file (`printf '\\0\\nAWS_ACCESS_KEY_ID=…'`) would then hide the key from the
-    secrets scan. Real binaries (images, archives, compiled code) are far above both.
+
+def looks_binary(head: bytes) -> bool:
+    """Binary by content, in the first 8 KiB: a NUL in bytes that are not UTF-8 (images,
+    archives, compiled code), 4+ NULs making over 1 %, or over 10 % control bytes.
+
+    git calls any NUL binary; one NUL at the top of an otherwise UTF-8 `.env` file
+    (`printf '\\0\\nAWS_ACCESS_KEY_ID=…'`) would then hide the key from the secrets scan.
     """
     if not head:
         return False
     nul = head.count(0)
+    if nul and not _utf8(head):
+        return True
     if nul >= 4 and nul * 100 > len(head):
         return True
     control = sum(head.count(bytes([b])) for b in _CONTROL if b != 0)
