@@ -331,7 +331,10 @@ def execute(
     read_text = make_reader(root)
     deps, problems = manifests.collect(list(inventory.manifests), read_text)
     tool_env = tool_environment(environ)
-    workers = config.jobs or os.cpu_count() or 2
+    cores = os.cpu_count() or 2
+    workers = config.jobs or cores
+    if config.from_repository("jobs"):
+        workers = min(workers, 2 * cores)  # the repository tunes, it does not fork-bomb the runner
     advisories = _Advisories()
     needs_advisories = (
         config.vulnerability_service == "offline"
