@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -136,10 +137,7 @@ class _Acc:
     def add(self, job: Job, done: ToolRun, parsed: Parsed) -> None:
         self.seconds += done.seconds
         # The scratch folder is gone after the run: name it, not its temporary path.
-        argv = tuple(
-            a.replace(self.workdir, "<workdir>").replace(self.root, "<target>") if self.root else a
-            for a in job.display_argv()
-        )
+        argv = tuple(_shown(a.replace(self.workdir, "<workdir>"), self.root) for a in job.display_argv())
         self.invocations.append(Invocation(argv, done.returncode, round(done.seconds, 3), done.timed_out))
         self.findings.extend(parsed.findings)
         self.errors.extend(parsed.errors)
@@ -190,8 +188,6 @@ def _job_outcome(scanner: Scanner, job: Job, done: ToolRun, ctx: Context, timeou
         # Killed by a signal (the OOM killer, a crash, someone's kill -9): whatever it
         # printed, it did not finish, so even output that parses is not a result. The
         # masked raw output and located secrets are kept (for the evidence and scrubbing).
-        import signal  # here, not at the top: this change is confined to _job_outcome
-
         try:
             killed = f"killed by {signal.Signals(-done.returncode).name}"
         except ValueError:
@@ -461,6 +457,10 @@ def execute(
     )
     report = replace(report, controls=controls.evaluate(report, catalog))
     return RunOutput(report, MappingProxyType(raw_out))
+
+
+def _shown(arg: str, root: str) -> str:
+    return arg.replace(root, "<target>") if root else arg
 
 
 def _signal_name(exc: BaseException) -> str:
