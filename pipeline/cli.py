@@ -280,8 +280,8 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
     started = utc_now()
     try:
         result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output)
-    except (config.ConfigError, UsageError):
-        raise
+    except (config.ConfigError, UsageError, controls.PolicyError):
+        raise  # configuration errors stay exit 3, named
     except (runner.Interrupted, KeyboardInterrupt) as exc:
         name = exc.signal_name if isinstance(exc, runner.Interrupted) else "SIGINT"
         result = RunOutput(minimal_report(target, cfg, started, utc_now(), f"interrupted by {name}"))
