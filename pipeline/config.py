@@ -262,7 +262,7 @@ def _narrows(key: str, flat: Mapping[str, Any], base: Mapping[str, Any]) -> bool
     return False
 
 
-def _check(key: str, raw: Any, names: tuple[str, ...]) -> Any:
+def _check(key: str, raw: Any) -> Any:
     """Validate one key's raw TOML value; return it as the typed value of the Config field."""
     k = key.removeprefix(f"{TABLE}.")
     if k == "threshold":
@@ -402,7 +402,7 @@ def from_mapping(
                 for attr in table:
                     changes[f"scanners.{name}.{attr}"] = getattr(sc, attr)
             continue
-        changes[k] = _check(key, v, names)
+        changes[k] = _check(key, v)
     cfg = override(cfg, origin, changes)
     if cfg.vulndb_warn_days > cfg.vulndb_max_days:
         raise ConfigError(f"{TABLE}.vulndb-warn-days: must not exceed vulndb-max-days")
@@ -488,12 +488,6 @@ def output_path(cfg: Config, target: Path) -> Path:
     if cfg.from_repository("output"):
         return target / cfg.output
     return Path(cfg.output)
-
-
-def file_setting(cfg: Config, key: str, target: Path) -> Path | None:
-    """`waivers` / `baseline`: relative to the target, whoever set them (operators' flags are absolute)."""
-    value = getattr(cfg, key)
-    return None if value is None else target / value
 
 
 def load_policy(path: Path, scanner_names: Iterable[str]) -> Policy:

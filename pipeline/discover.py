@@ -232,8 +232,8 @@ def looks_binary(head: bytes) -> bool:
         return True
     if nul >= 4 and nul * 100 > len(head):
         return True
-    control = sum(head.count(bytes([b])) for b in _CONTROL if b != 0)
-    return (nul + control) * 10 > len(head)
+    control = len(head) - len(head.translate(None, _CONTROL))  # NULs included
+    return control * 10 > len(head)
 
 
 _CFN = re.compile(rb"AWSTemplateFormatVersion|\bType\"?\s*:\s*\"?AWS::")
