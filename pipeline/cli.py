@@ -296,9 +296,13 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
     ledger_target = getattr(args, "ledger", None) or cfg.ledger
     written = evidence.write(result, output, signing_key=_signing_key(args), make_zip=bool(args.zip))
     print_summary(result.report, out, output_dir=str(written))
+    broken = evidence.writer_errors(written)
+    for line in broken:
+        err.print(f"internal error: a writer failed, {line} (findings.json stands)", markup=False)
     if ledger_target:
         _import_bundles(ledger_target, [written], out)
-    return gate.exit_code(result.report)
+    code = gate.exit_code(result.report)
+    return max(code, gate.EXIT_INCOMPLETE) if broken else code
 
 
 def _import_bundles(target: str, bundles: list[Path], out: Console) -> int:

@@ -8,6 +8,7 @@ virtual environments, `node_modules` and vendored folders.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import os
 import re
@@ -50,6 +51,10 @@ SNIFF_BYTES = 8192
 SNIFF_FRAMEWORK = 65536
 _BLANKS = re.compile(rb"[ \t]{17,}")
 LONG_LINE = 1000
+MAX_RULE_LOOKUPS = 500
+NEARLY_ALL = 0.9
+"""Ignore rules that leave out this share of the target's files make the run NOT_ASSESSED."""
+MIN_IGNORED = 10
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ def excluded(path: str, patterns: tuple[str, ...]) -> bool:
     return matching_pattern(path, patterns) is not None
 
 
-def _git_files(root: Path, runner: Runner) -> list[str] | None:
+def _git_files(root: Path, runner: Runner) -> tuple[list[str], list[Skipped]] | None:
+    """Tracked and untracked files git does not ignore; and what `.gitignore` leaves out."""
     git = Git(root, runner, os.environ)
     probe = git.run("rev-parse", "--is-inside-work-tree", timeout=30)
     if probe.returncode != 0 or probe.stdout.strip() != "true":
@@ -114,7 +120,81 @@ def _git_files(root: Path, runner: Runner) -> list[str] | None:
     listing = git.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=120)
     if listing.returncode != 0:
         return None
-    return sorted({p for p in listing.stdout.split("\0") if p})
+    return sorted({p for p in listing.stdout.split("\0") if p}), _git_ignored(git)
+
+
+_RULE = re.compile(r"^(.*):(\d+):(.*)$")
+
+
+def _from_target(source: str, top: str | None, root: Path) -> str:
+    """An ignore file git names relative to the work tree's top, as seen from the target:
+    a parent's `.gitignore` reads `../.gitignore`, not `.gitignore`."""
+    if not top or os.path.isabs(source) or source.startswith("~"):
+        return source
+    return Path(os.path.relpath(Path(top) / source, root)).as_posix()
+
+
+def _git_ignored(git: Git) -> list[Skipped]:
+    """Untracked files `.gitignore` (the target's, a parent work tree's, `info/exclude`) hides.
+
+    An ignored folder is listed once, with the number of files under it; each entry
+    names the rule that ignores it, e.g. `../.gitignore:1: *` for a parent's ignore file.
+    """
+    ignored = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard")
+    entries_run = git.run(*ignored, "--directory", timeout=120)
+    files_run = git.run(*ignored, timeout=120)
+    if entries_run.returncode != 0 or files_run.returncode != 0:
+        return []
+    entries = sorted({p for p in entries_run.stdout.split("\0") if p})
+    files = sorted(p for p in files_run.stdout.split("\0") if p)
+    if "./" in entries:  # the whole target is ignored (a parent's `*`): list its top level
+        entries = sorted({p.split("/", 1)[0] + ("/" if "/" in p else "") for p in files})
+    rules: dict[str, str] = {}
+    top = git.out("rev-parse", "--show-toplevel")
+    if entries:
+        check = git.run("check-ignore", "-v", "--no-index", "--", *entries[:MAX_RULE_LOOKUPS], timeout=60)
+        for line in check.stdout.splitlines():
+            meta, _, path = line.partition("\t")
+            rule = _RULE.match(meta)
+            if rule:
+                rules[path] = f"{_from_target(rule[1], top, git.root)}:{rule[2]}: {rule[3]}"
+    out: list[Skipped] = []
+    for entry in entries:
+        folder = entry.endswith("/")
+        path = entry.rstrip("/")
+        if folder:
+            lo = bisect.bisect_left(files, entry)
+            hi = bisect.bisect_left(files, entry[:-1] + "0")  # "0" sorts right after "/"
+            count = hi - lo
+        else:
+            count = 1
+        named = rules.get(entry) or rules.get(path)
+        reason = "ignored by .gitignore" + (f" ({named})" if named else "")
+        if folder and is_virtualenv(git.root / path):
+            out.append(Skipped(path, f"{VIRTUALENV_REASON}, {reason}", category="virtualenv", files=count))
+        else:
+            out.append(Skipped(path, reason, category="gitignored", files=count))
+    return out
+
+
+_FOLDER_REASONS = {
+    **dict.fromkeys((".git", ".hg", ".svn"), "version-control folder"),
+    **dict.fromkeys(("node_modules", "site-packages"), "installed dependencies"),
+    **dict.fromkeys(("vendor", "vendored", "_vendor", "third_party"), "vendored third-party code"),
+    **dict.fromkeys((".venv", "venv", ".tox", ".nox", ".eggs"), "environment folder of a Python tool"),
+    **dict.fromkeys(("__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"), "cache folder"),
+    ".terraform": "Terraform's downloaded modules and providers",
+}
+VIRTUALENV_REASON = "virtual environment (pyvenv.cfg and an interpreter)"
+
+
+def folder_reason(name: str) -> str:
+    """Why a folder of SKIP_DIRS is not scanned, as the evidence says it."""
+    return f"{_FOLDER_REASONS.get(name, 'skipped folder')} ({name}/ is never scanned)"
+
+
+def _count_files(folder: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder, followlinks=False))
 
 
 def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
@@ -124,7 +204,12 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
     def onerror(err: OSError) -> None:
         rel = os.path.relpath(err.filename or root, root) if err.filename else "."
         skipped.append(
-            Skipped(Path(rel).as_posix(), f"cannot list folder: {err.strerror}", not_assessed=True)
+            Skipped(
+                Path(rel).as_posix(),
+                f"cannot list folder: {err.strerror}",
+                not_assessed=True,
+                category="unreadable",
+            )
         )
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
@@ -136,12 +221,22 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
             try:
                 link = full.is_symlink()
             except OSError as exc:  # e.g. a path longer than the system allows (ENAMETOOLONG)
-                skipped.append(Skipped(rel, f"cannot open folder: {exc.strerror}", not_assessed=True))
+                skipped.append(
+                    Skipped(
+                        rel, f"cannot open folder: {exc.strerror}", not_assessed=True, category="unreadable"
+                    )
+                )
                 continue
             if link:
-                skipped.append(Skipped(rel, "symbolic link (not followed)"))
-            elif d in SKIP_DIRS or is_virtualenv(full):
-                continue
+                skipped.append(Skipped(rel, "symbolic link (not followed)", category="link"))
+            elif d in SKIP_DIRS:
+                skipped.append(
+                    Skipped(rel, folder_reason(d), category="skipped-folder", files=_count_files(full))
+                )
+            elif is_virtualenv(full):
+                skipped.append(
+                    Skipped(rel, VIRTUALENV_REASON, category="virtualenv", files=_count_files(full))
+                )
             else:
                 keep.append(d)
         dirnames[:] = keep
@@ -170,8 +265,23 @@ def is_virtualenv(folder: Path) -> bool:
         return False
 
 
-def _in_skipped_dir(path: str) -> bool:
-    return any(part in SKIP_DIRS for part in PurePosixPath(path).parts[:-1])
+def _skipped_folder(path: str) -> str | None:
+    """The outermost folder of SKIP_DIRS the path is in, if any."""
+    parts = PurePosixPath(path).parts[:-1]
+    for i, part in enumerate(parts):
+        if part in SKIP_DIRS:
+            return "/".join(parts[: i + 1])
+    return None
+
+
+def _grouped(paths: list[str], reason: str, category: str) -> list[Skipped]:
+    counts: dict[str, int] = {}
+    for p in paths:
+        counts[p] = counts.get(p, 0) + 1
+    return [
+        Skipped(folder, reason or folder_reason(PurePosixPath(folder).name), category=category, files=n)
+        for folder, n in sorted(counts.items())
+    ]
 
 
 def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Skipped:
@@ -180,21 +290,23 @@ def _inspect(root: Path, rel: str, max_size: int) -> tuple[FileInfo, bytes] | Sk
     try:
         st = full.lstat()
     except OSError as exc:
-        return Skipped(rel, f"cannot stat: {exc.strerror}", not_assessed=True)
+        return Skipped(rel, f"cannot stat: {exc.strerror}", not_assessed=True, category="unreadable")
     if stat.S_ISLNK(st.st_mode):
-        return Skipped(rel, "symbolic link (not followed)")
+        return Skipped(rel, "symbolic link (not followed)", category="link")
+    if stat.S_ISDIR(st.st_mode):  # git lists a submodule as one path
+        return Skipped(rel, "git submodule: a separate repository, scan it on its own", category="submodule")
     if not stat.S_ISREG(st.st_mode):
-        return Skipped(rel, "not a regular file")
+        return Skipped(rel, "not a regular file (a device, socket or pipe)", category="special")
     try:
         with open(full, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
             if looks_binary(head):
-                return FileInfo(rel, st.st_size, binary=True), head
+                return Skipped(rel, "binary content: no scanner reads it", category="binary")
             if st.st_size > max_size:
                 return FileInfo(rel, st.st_size, oversized=True), head
             data = head + fh.read()
     except OSError as exc:
-        return Skipped(rel, f"cannot read: {exc.strerror}", not_assessed=True)
+        return Skipped(rel, f"cannot read: {exc.strerror}", not_assessed=True, category="unreadable")
     try:
         data.decode("utf-8")
         utf8 = True
@@ -270,7 +382,7 @@ def _frameworks_of(info: FileInfo, head: bytes) -> list[str]:
         return ["circleci_pipelines"]
     if lower in ("serverless.yml", "serverless.yaml"):
         return ["serverless"]
-    if info.binary or info.oversized or not lower.endswith((".yml", ".yaml", ".json", ".template")):
+    if info.binary or not lower.endswith((".yml", ".yaml", ".json", ".template")):
         return found
     if _CFN.search(head):
         found.append("cloudformation")
@@ -296,25 +408,29 @@ def discover(
     output folder, baseline and waivers files: full of hex fingerprints);
     `only` restricts it to the given target-relative files (those that exist)."""
     root = root.resolve()
-    listed = (
-        sorted(p for p in only if (root / p).exists() or (root / p).is_symlink())
-        if only is not None
-        else _git_files(root, runner)
-    )
     skipped: list[Skipped] = []
+    if only is not None:
+        listed: list[str] | None = sorted(p for p in only if (root / p).exists() or (root / p).is_symlink())
+    else:
+        from_git = _git_files(root, runner)
+        listed = None if from_git is None else from_git[0]
+        ignored = [] if from_git is None else from_git[1]
     if listed is None:
         rels, walk_skipped = _walk(root)
         skipped.extend(walk_skipped)
     else:
-        rels = listed
-    if listed is not None:
         # Virtual environments under other names: a marker file and a real interpreter layout.
         venvs = tuple(
             str(PurePosixPath(p).parent)
-            for p in rels
+            for p in listed
             if PurePosixPath(p).name == "pyvenv.cfg" and is_virtualenv(root / PurePosixPath(p).parent)
         )
-        rels = [p for p in rels if not any(p == v or p.startswith(v + "/") for v in venvs)]
+        in_venv = [next(v for v in venvs if p.startswith(v + "/")) for p in listed if _under(p, venvs)]
+        skipped.extend(_grouped(in_venv, VIRTUALENV_REASON, "virtualenv"))
+        rels = [p for p in listed if not _under(p, venvs)]
+        in_skip_dir = [d for d in map(_skipped_folder, rels) if d is not None]
+        skipped.extend(_grouped(in_skip_dir, "", "skipped-folder"))
+        rels = [p for p in rels if _skipped_folder(p) is None]
     own = []
     for d in skip_paths:
         try:
@@ -324,14 +440,16 @@ def discover(
     files: list[FileInfo] = []
     iac: dict[str, list[str]] = {}
     for rel in rels:
-        if _in_skipped_dir(rel):
-            continue
         if excluded(rel, tuple(own)):
-            skipped.append(Skipped(rel, "the pipeline's own file (evidence, waivers or baseline)"))
+            skipped.append(
+                Skipped(rel, "the pipeline's own file (evidence, waivers or baseline)", category="own-file")
+            )
             continue
         pattern = matching_pattern(rel, exclude)
         if pattern is not None:
-            skipped.append(Skipped(rel, f"{EXCLUDED_BY} {exclude_source} (pattern {pattern!r})"))
+            skipped.append(
+                Skipped(rel, f"{EXCLUDED_BY} {exclude_source} (pattern {pattern!r})", category="excluded")
+            )
             continue
         inspected = _inspect(root, rel, max_file_size)
         if isinstance(inspected, Skipped):
@@ -341,6 +459,12 @@ def discover(
         files.append(info)
         for fw in _frameworks_of(info, head):
             iac.setdefault(fw, []).append(info.path)
+    if only is None:
+        ignored = [i for i in ignored if not excluded(i.path, tuple(own))]
+        skipped.extend(ignored)
+        problem = scope_problem(len(files), ignored, skipped)
+        if problem:
+            skipped.append(Skipped(".", problem, not_assessed=True, category="scope", files=0))
     return Inventory(
         root=root,
         files=tuple(files),
@@ -348,3 +472,31 @@ def discover(
         git=only is None and listed is not None,
         iac=MappingProxyType({k: tuple(v) for k, v in sorted(iac.items())}),
     )
+
+
+def _under(path: str, folders: tuple[str, ...]) -> bool:
+    return any(path.startswith(f + "/") for f in folders)
+
+
+def scope_problem(files: int, ignored: list[Skipped], skipped: list[Skipped]) -> str | None:
+    """Why a whole-target inventory cannot stand for the target, if it cannot.
+
+    0 files to scan is never a pass (an empty checkout, a parent work tree whose
+    `.gitignore` is `*`, every file excluded); nor is an inventory where ignore rules
+    left out nearly everything (NEARLY_ALL of the files, outside the folders that are
+    never scanned anyway).
+    """
+    if files == 0:
+        left_out = sum(s.files for s in skipped)
+        why = f" ({left_out} left out: see the skipped paths)" if left_out else ""
+        return f"the inventory holds no file to scan{why}: nothing was assessed"
+    hidden = sum(
+        s.files for s in ignored if s.category == "gitignored" and _skipped_folder(s.path + "/x") is None
+    )
+    if hidden >= MIN_IGNORED and hidden >= NEARLY_ALL * (hidden + files):
+        share = 100 * hidden // (hidden + files)
+        return (
+            f"ignore rules left out {hidden} of {hidden + files} files ({share} %): "
+            "scan a clean checkout, or the scan stands for almost nothing"
+        )
+    return None

@@ -14,13 +14,14 @@ half-written bundle under the final name.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from pipeline import resources
+from pipeline.redact import mask_line
 from pipeline.report import html, markdown, sarif
 from pipeline.report import json as json_report
 from pipeline.run import RunOutput
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
+WRITER_ERRORS = "writer-errors.txt"
+"""Present only when a writer failed: which, and why (the run is then incomplete)."""
 MANIFEST_SCHEMA = "compliance-pipeline/manifest/1"
 DATA_FILES = ("findings.json", "results.sarif", "summary.md")
 KEY_ENV = "COMPLIANCE_PIPELINE_SIGNING_KEY"
@@ -60,16 +64,35 @@ def _raw_text(data: Any) -> str:
 
 def render_files(run: RunOutput, templates: Path) -> dict[str, bytes]:
     """Every file of the bundle but the manifest: a pure function of the run."""
+    failures: list[str] = []
+
+    def rendered(name: str, render: Callable[[], str]) -> bytes:
+        """One writer's output; a writer that raises leaves the others (findings.json
+        first) standing, and its failure is written down in WRITER_ERRORS."""
+        try:
+            return render().encode("utf-8", UNENCODABLE)
+        except Exception as exc:  # a writer's bug must not cost the run its evidence
+            failures.append(f"{name}: {type(exc).__name__}: {mask_line(str(exc))[:500]}")
+            return f"{name} could not be written: see {WRITER_ERRORS}\n".encode()
+
     files: dict[str, bytes] = {
         "findings.json": json_report.render(run.report).encode("utf-8", UNENCODABLE),
-        "results.sarif": sarif.render(run.report).encode("utf-8", UNENCODABLE),
-        "summary.md": markdown.render(run.report).encode("utf-8", UNENCODABLE),
+        "results.sarif": rendered("results.sarif", lambda: sarif.render(run.report)),
+        "summary.md": rendered("summary.md", lambda: markdown.render(run.report)),
     }
     for name, data in sorted(run.raw.items()):
-        files[f"raw/{name}.json"] = _raw_text(data).encode("utf-8", UNENCODABLE)
+        files[f"raw/{name}.json"] = rendered(f"raw/{name}.json", functools.partial(_raw_text, data))
     digest = evidence_digest(files)
-    files["report.html"] = html.render(run.report, templates, digest).encode("utf-8", UNENCODABLE)
+    files["report.html"] = rendered("report.html", lambda: html.render(run.report, templates, digest))
+    if failures:
+        files[WRITER_ERRORS] = ("".join(f"{line}\n" for line in failures)).encode("utf-8", UNENCODABLE)
     return files
+
+
+def writer_errors(bundle: Path) -> list[str]:
+    """The writers that failed in a bundle just written (empty: all of them worked)."""
+    path = bundle / WRITER_ERRORS
+    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
 
 
 def evidence_digest(files: Mapping[str, bytes]) -> str:

@@ -111,6 +111,27 @@ class SkippedPath:
     reason: str
     not_assessed: bool = False
     """In scope but unreadable (permissions, a path too long to open): the run is incomplete."""
+    category: str = "other"
+    """One of SKIP_CATEGORIES: what findings.json and the report count by."""
+    files: int = 1
+    """Files under it (a skipped folder is listed once, with its count)."""
+
+
+SKIP_CATEGORIES = {
+    "excluded": "excluded by configuration",
+    "gitignored": "ignored by .gitignore",
+    "skipped-folder": "dependency, vendored or tool folder",
+    "virtualenv": "virtual environment",
+    "binary": "binary content",
+    "link": "symbolic link (not followed)",
+    "submodule": "git submodule",
+    "special": "not a regular file",
+    "own-file": "the pipeline's own file",
+    "unreadable": "could not be read",
+    "scope": "scope of the run",
+    "other": "other",
+}
+"""Reason categories of skipped paths, with the label the reports show."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +275,19 @@ class RunReport:
     def nothing_ran(self) -> bool:
         """Every scanner was disabled: nothing was assessed, whatever the findings say."""
         return bool(self.results) and all(r.status is Status.DISABLED for r in self.results)
+
+    @property
+    def inventory_not_assessed(self) -> tuple[SkippedPath, ...]:
+        """Paths (or the whole scope, path ".") that were in scope and not assessed."""
+        return tuple(s for s in self.skipped_paths if s.not_assessed)
+
+    def skipped_by_reason(self) -> dict[str, tuple[int, int]]:
+        """Category → (paths listed, files under them), in SKIP_CATEGORIES order."""
+        tally: dict[str, tuple[int, int]] = {}
+        for s in self.skipped_paths:
+            paths, files = tally.get(s.category, (0, 0))
+            tally[s.category] = (paths + 1, files + s.files)
+        return {c: tally[c] for c in SKIP_CATEGORIES if c in tally}
 
     @property
     def incomplete(self) -> bool:

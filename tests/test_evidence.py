@@ -168,3 +168,20 @@ def test_signature_checks(tmp_path: Path) -> None:
     unsigned = evidence.write(sample(3), tmp_path / "plain")
     assert evidence.verify(unsigned, own).signature == "missing"
     assert not evidence.verify(unsigned, own).intact
+
+
+def test_a_writer_that_raises_leaves_the_rest_of_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> str:
+        raise TypeError("the template broke at line 3")
+
+    monkeypatch.setattr(html, "render", broken)
+    out = evidence.write(sample(5), tmp_path / "ev")
+    assert json.loads((out / "findings.json").read_text())["findings"]
+    assert (out / "results.sarif").stat().st_size > 100
+    assert evidence.writer_errors(out) == [
+        "report.html: TypeError: the template broke at line 3"
+    ]
+    assert "could not be written" in (out / "report.html").read_text()
+    assert evidence.verify(out).intact  # the failure note is part of the signed manifest

@@ -67,10 +67,13 @@ def test_empty_directory_via_cli(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # Nothing to scan is not a pass (issue 11): exit 2, with the evidence saying why.
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "not assessed: .: the inventory holds no file to scan" in done.stdout
     doc = json.loads((out / "findings.json").read_text())
     assert {s["status"] for s in doc["scanners"]} == {"not-applicable"}
     assert doc["findings"] == []
+    assert doc["inventory"]["by_reason"]["scope"] == {"label": "scope of the run", "paths": 1, "files": 0}
 
 
 def test_malformed_iac_is_not_assessed(tmp_path: Path) -> None:

@@ -190,6 +190,8 @@ def test_repository_narrowing_is_evidence(tmp_path: Path) -> None:
     assert {
         "path": "settings.env",
         "reason": "excluded by repository: compliance-pipeline.toml (pattern '*.env')",
+        "category": "excluded",
+        "files": 1,
         "not_assessed": False,
     } in (doc["inventory"]["skipped"])
     assert "Set by the scanned repository" in (out / "report.html").read_text()

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from pipeline import gate
-from pipeline.model import Finding, RunReport, Severity, Status
+from pipeline.model import SKIP_CATEGORIES, Finding, RunReport, Severity, Status
 
 COLORS = {
     "critical": "#8b0000",
@@ -26,6 +26,8 @@ COLORS = {
     "info": "#444c56",
 }
 SNIPPET_CHARS = 320
+MAX_LISTED = 500
+"""Paths listed per skip reason in the HTML report (findings.json has them all)."""
 """The full masked snippet is in findings.json; the page keeps 10,000 findings under 10 MB."""
 FRAMEWORK_NAMES = {
     "soc2": "SOC 2",
@@ -167,7 +169,19 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "evidence_digest": evidence_digest,
         "files": report.files,
         "skipped": [(s.path, s.reason) for s in report.skipped_paths],
-        "excluded": [(s.path, s.reason) for s in report.skipped_paths if s.reason.startswith("excluded by")],
+        "excluded": [(s.path, s.reason) for s in report.skipped_paths if s.category == "excluded"],
+        "inventory_not_assessed": [(s.path, s.reason) for s in report.inventory_not_assessed],
+        "skipped_by_reason": [
+            {
+                "label": SKIP_CATEGORIES[category],
+                "paths": paths,
+                "files": files,
+                "listed": [
+                    (s.path, s.reason, s.files) for s in report.skipped_paths if s.category == category
+                ][:MAX_LISTED],
+            }
+            for category, (paths, files) in report.skipped_by_reason().items()
+        ],
         "interrupted": report.interrupted,
         "repository_settings": [s for s in report.settings if not s.source.startswith("policy")],
         "narrowing": sum(1 for s in report.settings if s.narrows),

@@ -8,10 +8,10 @@ from dataclasses import asdict
 from typing import Any
 
 from pipeline import gate
-from pipeline.model import Finding, RunReport, ScanResult, Severity
+from pipeline.model import SKIP_CATEGORIES, Finding, RunReport, ScanResult, Severity
 
-SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.4.0"
-SCHEMA_VERSION = "1.4.0"
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.5.0"
+SCHEMA_VERSION = "1.5.0"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -138,10 +138,20 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "files": report.files,
             "frameworks": list(report.frameworks),
             "skipped": [
-                {"path": s.path, "reason": s.reason, "not_assessed": s.not_assessed}
+                {
+                    "path": s.path,
+                    "reason": s.reason,
+                    "category": s.category,
+                    "files": s.files,
+                    "not_assessed": s.not_assessed,
+                }
                 for s in report.skipped_paths
             ],
-            "excluded": sum(1 for s in report.skipped_paths if s.reason.startswith("excluded by")),
+            "by_reason": {
+                category: {"label": SKIP_CATEGORIES[category], "paths": paths, "files": files}
+                for category, (paths, files) in report.skipped_by_reason().items()
+            },
+            "excluded": sum(1 for s in report.skipped_paths if s.category == "excluded"),
         },
         "advisory_database": None if report.advisory_db is None else asdict(report.advisory_db),
         "scanners": [scanner_dict(r) for r in report.results],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline import gate
-from pipeline.model import ControlStatus, Finding, RunReport, Severity, Status
+from pipeline.model import SKIP_CATEGORIES, ControlStatus, Finding, RunReport, Severity, Status
 
 TOP = 10
 ICON = {"pass": "✅", "fail": "❌", "incomplete": "⚠️"}
@@ -57,9 +57,16 @@ def render(report: RunReport) -> str:
         )
     if report.interrupted:
         lines += ["", f"**The run did not finish:** {_cell(report.interrupted)}; the verdict is incomplete."]
+    if report.inventory_not_assessed:
+        lines += ["", "**In scope but not assessed:**", ""]
+        lines += [f"- `{_cell(s.path)}`: {_cell(s.reason)}" for s in report.inventory_not_assessed[:20]]
+    by_reason = report.skipped_by_reason()
+    if by_reason:
+        counts = "; ".join(f"{SKIP_CATEGORIES[c]} {p}" for c, (p, _) in by_reason.items())
+        lines += ["", f"Not given to any scanner (paths, listed in findings.json): {_cell(counts)}"]
     repo = [s for s in report.settings if not s.source.startswith("policy")]
     if repo:
-        excluded = sum(1 for s in report.skipped_paths if s.reason.startswith("excluded by"))
+        excluded = sum(1 for s in report.skipped_paths if s.category == "excluded")
         lines += ["", "**Set by the scanned repository** (untrusted; listed so a reviewer sees it):", ""]
         lines += [
             f"- `{_cell(s.key)}` = `{_cell(s.value)}` ({_cell(s.source)})"

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline import gate
-from pipeline.model import RunReport, ScanResult, Severity, Status
+from pipeline.model import SKIP_CATEGORIES, RunReport, ScanResult, Severity, Status
 
 _STYLE = {
     Severity.CRITICAL: "bold red",
@@ -70,6 +70,12 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
                     style="yellow",
                 )
             )
+    for s in report.inventory_not_assessed[:5]:
+        console.print(Text(f"  not assessed: {s.path}: {s.reason}", style="bold yellow"))
+    by_reason = report.skipped_by_reason()
+    if by_reason:
+        parts = ", ".join(f"{paths} {SKIP_CATEGORIES[c]}" for c, (paths, _) in by_reason.items())
+        console.print(Text(f"  not given to any scanner: {parts}", style="dim"))
     if report.controls:
         by_fw: dict[str, dict[str, int]] = {}
         for c in report.controls:

@@ -16,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import yaml
+
 from pipeline import fingerprint as fp
 from pipeline.discover import SKIP_DIRS
 from pipeline.model import Finding, Location, NotAssessed, Severity, Suppression
@@ -65,6 +67,8 @@ SUPPORTED = frozenset(
         "openapi",
     }
 )
+MAX_IAC_FILE_SIZE = 50_000_000
+"""checkov's own limit (CHECKOV_MAX_IAC_FILE_SIZE, set explicitly in ENV)."""
 ENV = MappingProxyType(
     {
         "BC_SKIP_MAPPING": "TRUE",
@@ -75,9 +79,11 @@ ENV = MappingProxyType(
         # Discovery decides what is in scope; the folders it skips (.git, .terraform, ...)
         # are passed as --skip-path.
         "CKV_IGNORE_HIDDEN_DIRECTORIES": "false",
+        "CHECKOV_MAX_IAC_FILE_SIZE": str(MAX_IAC_FILE_SIZE),
     }
 )
 SNIPPET_LINES = 12
+YAML_SUFFIXES = (".yml", ".yaml", ".json", ".template")
 
 
 def skip_path_regexes(exclude: tuple[str, ...]) -> tuple[str, ...]:
@@ -220,6 +226,41 @@ def _checkable(path: str, text: str) -> bool:
     return False
 
 
+def _unread(path: str, size: int, ctx: Context) -> str | None:
+    """Why checkov assessed nothing in a file it was given, if we can tell.
+
+    checkov drops a YAML or JSON file it cannot load without a word (its
+    `parsing_errors` stays empty for Kubernetes, measured on 3.3.30), and files over
+    its size limit: both are NOT_ASSESSED. A file that loads but has nothing checkov
+    checks (a ConfigMap, a Terraform file of variables) is assessed, legitimately empty.
+    """
+    if size > MAX_IAC_FILE_SIZE:
+        return f"larger than checkov's limit ({MAX_IAC_FILE_SIZE} bytes): checkov skips it"
+    if not path.lower().endswith(YAML_SUFFIXES):
+        return None
+    text = ctx.read_text(path)
+    if text is None:
+        return "could not be read to check what checkov skipped"
+    problem = yaml_problem(text)
+    return f"not valid YAML or JSON ({problem}): checkov skipped it" if problem else None
+
+
+def yaml_problem(text: str) -> str | None:
+    """Why the text does not load as YAML (JSON is YAML), or None."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for _ in yaml.load_all(text, Loader=loader):  # nosec B506 - a safe loader
+            pass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        return f"{problem}{where}"
+    except (ValueError, RecursionError) as exc:  # e.g. a tag's bad value, alias bombs
+        return type(exc).__name__
+    return None
+
+
 def parse(stdout: str, root: Path, ctx: Context, inputs: Iterable[str] = ()) -> Parsed:
     """Pure: checkov JSON → failed checks as findings; unparsable files NOT_ASSESSED.
 
@@ -249,6 +290,8 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
                 "its output is only the bare summary"
             )
     known = {f.path for f in ctx.inventory.files}
+    seen: set[str] = set()
+    """Files checkov reported a result or a parsing error for."""
     findings: list[Finding] = []
     not_assessed: list[NotAssessed] = []
     errors: list[str] = []
@@ -262,7 +305,9 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
         in_results = child(where, "results")
         in_passed = child(in_results, "passed_checks")
         for i, item in enumerate(optional(results, "passed_checks", in_results, lst) or ()):
-            rules.add(required(obj(item, child(in_passed, i)), "check_id", child(in_passed, i), string))
+            passed = obj(item, child(in_passed, i))
+            rules.add(required(passed, "check_id", child(in_passed, i), string))
+            seen.add(_target_rel(field(passed, "file_path", child(in_passed, i), string, ""), root))
         checks: list[tuple[str, Mapping[str, Any], Suppression | None]] = []
         for key in ("failed_checks", "skipped_checks"):
             in_key = child(in_results, key)
@@ -286,6 +331,7 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
             check_name = optional(check, "check_name", w, string)
             guideline = optional(check, "guideline", w, string)
             code_block = optional(check, "code_block", w, _code_block)
+            seen.add(path)
             if known and path not in known:
                 continue  # ignored by .gitignore or our excludes: not in the inventory
             rules.add(rule)
@@ -312,8 +358,15 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
             )
         for bad in optional(results, "parsing_errors", in_results, list_of(string)) or ():
             path = _target_rel(bad, root)
+            seen.add(path)
             errors.append(f"{path}: checkov could not parse it ({check_type})")
             not_assessed.append(NotAssessed(NAME, path, "checkov could not parse it"))
+    sizes = {f.path: f.size for f in ctx.inventory.files}
+    for path in inputs:
+        if path not in seen:
+            why = _unread(path, sizes.get(path, 0), ctx)
+            if why:
+                not_assessed.append(NotAssessed(NAME, path, why))
     return Parsed(
         findings=tuple(findings),
         errors=tuple(errors),
