@@ -34,6 +34,7 @@ from pipeline import (
     evidence,
     gate,
     ledger,
+    renderers,
     resources,
     runner,
     suppress,
@@ -467,6 +468,16 @@ def cmd_tools(args: argparse.Namespace, out: Console, err: Console) -> int:
             else:
                 version = s.distributions.get(s.distribution, "?")
                 out.print(f"{s.distribution} {version}: {s.env_dir}", soft_wrap=True)
+        problem = renderers.install(runner.run, os.environ)
+        if problem:
+            failed += 1
+            err.print(f"helm/kustomize renderers: {problem}", markup=False)
+        else:
+            versions = ", ".join(f"{k} {v}" for k, v in renderers.VERSIONS.items())
+            out.print(f"renderers ({versions}): {renderers.bin_dir(os.environ)}", soft_wrap=True)
+            sandbox = renderers.locate(os.environ).missing
+            if sandbox:
+                err.print(f"helm/kustomize renderers: {sandbox}", markup=False)
         return gate.EXIT_INCOMPLETE if failed else gate.EXIT_PASS
     rows = toolenv.list_environments(tuple(s.distribution for s in scanners.values()), os.environ)
     if not out.is_terminal:

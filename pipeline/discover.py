@@ -459,6 +459,7 @@ def discover(
         files.append(info)
         for fw in _frameworks_of(info, head):
             iac.setdefault(fw, []).append(info.path)
+    _templated(files, iac)
     if only is None:
         ignored = [i for i in ignored if not excluded(i.path, tuple(own))]
         skipped.extend(ignored)
@@ -472,6 +473,40 @@ def discover(
         git=only is None and listed is not None,
         iac=MappingProxyType({k: tuple(v) for k, v in sorted(iac.items())}),
     )
+
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _templated(files: list[FileInfo], iac: dict[str, list[str]]) -> None:
+    """Helm charts and kustomizations are their own frameworks (rendered, then scanned):
+    a chart's templates are not Kubernetes manifests checkov can read as they are."""
+    charts = tuple(
+        str(PurePosixPath(f.path).parent) for f in files if PurePosixPath(f.path).name == "Chart.yaml"
+    )
+    helm: list[str] = []
+    kustomize: list[str] = []
+    for f in files:
+        path = PurePosixPath(f.path)
+        if path.name in KUSTOMIZATION_NAMES:
+            kustomize.append(f.path)
+        elif any(f.path == f"{c}/Chart.yaml" or _in_chart(f.path, c) for c in charts):
+            helm.append(f.path)
+    moved = set(helm) | set(kustomize)
+    for fw in list(iac):
+        iac[fw] = [p for p in iac[fw] if p not in moved]
+        if not iac[fw]:
+            del iac[fw]
+    if helm:
+        iac["helm"] = helm
+    if kustomize:
+        iac["kustomize"] = kustomize
+
+
+def _in_chart(path: str, chart: str) -> bool:
+    """Under the chart's templates/ or charts/ (subcharts), where files are templates."""
+    prefix = "" if chart == "." else chart + "/"
+    return path.startswith((prefix + "templates/", prefix + "charts/"))
 
 
 def _under(path: str, folders: tuple[str, ...]) -> bool:

@@ -23,7 +23,17 @@ from typing import Any
 
 import yaml
 
-from pipeline import __version__, controls, fingerprint, manifests, resources, suppress, toolenv
+from pipeline import (
+    __version__,
+    controls,
+    fingerprint,
+    manifests,
+    render,
+    renderers,
+    resources,
+    suppress,
+    toolenv,
+)
 from pipeline.config import Config, ConfigError, ScannerConfig
 from pipeline.discover import EXCLUDED_BY, Inventory, discover, matching_pattern
 from pipeline.model import (
@@ -350,6 +360,11 @@ def execute(
             stack.callback(advisories.db.close)
             osv_url = osv_server.url(stack.enter_context(osv_server.serve(advisories.db)))
         db = advisories.db
+        rendered = None
+        wants_checkov = "checkov" in scanners and config.scanners.get("checkov", ScannerConfig()).enabled
+        if wants_checkov and ("helm" in inventory.iac or "kustomize" in inventory.iac):
+            notify("checkov", "setup", 0, 0)
+            rendered = render.render_all(inventory, renderers.locate(environ), runner, workdir / "rendered")
         ctx = Context(
             inventory=inventory,
             config=config,
@@ -363,6 +378,7 @@ def execute(
             osv_url=osv_url,
             vuln_severity=db.severity if db is not None else (lambda _vid: None),
             remediations=MappingProxyType({p.id: p.remediation for p in catalog.pack.values()}),
+            rendered=rendered,
         )
         preflight = {"pip-audit": advisories.error} if advisories.error else {}
         results, plans = _plan(ctx, scanners, skip=tuple(preflight))

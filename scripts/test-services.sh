@@ -11,6 +11,7 @@ sudo=""
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || packages+=(shellcheck)
+command -v bwrap >/dev/null 2>&1 || packages+=(bubblewrap)
 command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || packages+=(libpango-1.0-0 libpangoft2-1.0-0)

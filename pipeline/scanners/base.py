@@ -14,6 +14,7 @@ from pipeline.config import Config
 from pipeline.discover import Inventory
 from pipeline.manifests import Dependency, ManifestProblem
 from pipeline.model import Finding, NotAssessed, Severity
+from pipeline.render import Rendered
 from pipeline.runner import ToolRun
 
 ReadText = Callable[[str], str | None]
@@ -51,6 +52,8 @@ class Context:
     """Severity of an advisory from the advisory database, when it knows one."""
     remediations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """rule id → remediation text, for rules whose tool gives none (our policy pack)."""
+    rendered: Rendered | None = None
+    """Helm charts and kustomizations rendered in the sandbox (pipeline/render.py)."""
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ no call to its vendor's platform.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,6 +24,7 @@ from pipeline import fingerprint as fp
 from pipeline.discover import SKIP_DIRS
 from pipeline.model import Finding, Location, NotAssessed, Severity, Suppression
 from pipeline.redact import mask_line
+from pipeline.render import Rendered
 from pipeline.runner import ToolRun
 from pipeline.scanners.base import (
     Context,
@@ -29,6 +32,7 @@ from pipeline.scanners.base import (
     NotApplicable,
     Parsed,
     Plan,
+    Staged,
     load_json,
     relpath,
     stderr_excerpt,
@@ -100,21 +104,41 @@ class Checkov:
 
     def plan(self, ctx: Context) -> Plan | NotApplicable:
         frameworks = sorted(fw for fw in ctx.inventory.iac if fw in SUPPORTED)
-        if not frameworks:
+        rendered = ctx.rendered
+        jobs: list[Job] = []
+        if frameworks:
+            skip: list[str] = []
+            for rx in skip_path_regexes(ctx.config.exclude):
+                skip += ["--skip-path", rx]
+            inputs = tuple(sorted(p for fw in frameworks for p in ctx.inventory.iac[fw]))
+            jobs.append(self._job(ctx, ctx.inventory.root, frameworks, skip, inputs, "checkov"))
+        if rendered is not None and rendered.sources:
+            staged = MappingProxyType({rel: Staged(src) for rel, src in rendered.sources.items()})
+            job = self._job(ctx, rendered.root, ["kubernetes"], [], rendered.inputs, "checkov-rendered")
+            jobs.append(replace(job, staged=staged))
+        not_assessed = rendered.not_assessed if rendered is not None else ()
+        if not jobs and not not_assessed:
             return NotApplicable("no infrastructure-as-code files in the target")
-        n_files = sum(len(ctx.inventory.iac[fw]) for fw in frameworks)
-        skip: list[str] = []
-        for rx in skip_path_regexes(ctx.config.exclude):
-            skip += ["--skip-path", rx]
+        return Plan(tuple(jobs), not_assessed=not_assessed)
+
+    @staticmethod
+    def _job(
+        ctx: Context,
+        root: Path,
+        frameworks: list[str],
+        skip: list[str],
+        inputs: tuple[str, ...],
+        scratch_name: str,
+    ) -> Job:
         # checkov reads `.checkov.yaml`/`.checkov.yml` from every `-d DIR` token, the
         # working directory and HOME (checkov/common/util/config_utils.py): it runs in
         # an empty scratch folder with HOME there, and the target is named as one
         # `--directory=PATH` token, so no configuration file of the target is read.
-        scratch = ctx.workdir / NAME
+        scratch = ctx.workdir / scratch_name
         scratch.mkdir(parents=True, exist_ok=True)
         argv = (
             "checkov",
-            f"--directory={ctx.inventory.root}",
+            f"--directory={root}",
             "--framework",
             *frameworks,
             "--skip-framework",
@@ -126,23 +150,24 @@ class Checkov:
             str(ctx.policies / "checkov"),
             *skip,
         )
-        inputs = tuple(sorted(p for fw in frameworks for p in ctx.inventory.iac[fw]))
         env = {
             **ENV,
             "HOME": str(scratch),
             "COMPLIANCE_PIPELINE_MIN_BACKUP_DAYS": str(ctx.config.min_backup_retention_days),
         }
-        job = Job(
+        return Job(
             argv=argv,
-            cost=4.0 + 0.05 * n_files,
+            cost=4.0 + 0.05 * len(inputs),
             inputs=inputs,
             env=MappingProxyType(env),
             cwd=scratch,
         )
-        return Plan((job,))
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
-        parsed = parse(run.stdout, ctx.inventory.root, ctx, job.inputs)
+        if job.staged and ctx.rendered is not None:
+            parsed = parse_rendered(run.stdout, ctx.rendered, ctx)
+        else:
+            parsed = parse(run.stdout, ctx.inventory.root, ctx, job.inputs)
         if parsed.failure is None and run.returncode not in (0, 1):
             # The masked output stays the evidence (not the raw stdout with code blocks).
             return Parsed(
@@ -226,21 +251,28 @@ def _checkable(path: str, text: str) -> bool:
     return False
 
 
-def _unread(path: str, size: int, ctx: Context) -> str | None:
+_HELM_LOOKALIKE = re.compile(r"\{\{-?\s*\.(Release|Values)\.")
+"""checkov's kubernetes parser drops a file matching this (taken for a Helm template)."""
+
+
+def _unread(path: str, size: int, read: Callable[[], str | None], kubernetes: bool) -> str | None:
     """Why checkov assessed nothing in a file it was given, if we can tell.
 
     checkov drops a YAML or JSON file it cannot load without a word (its
-    `parsing_errors` stays empty for Kubernetes, measured on 3.3.30), and files over
-    its size limit: both are NOT_ASSESSED. A file that loads but has nothing checkov
-    checks (a ConfigMap, a Terraform file of variables) is assessed, legitimately empty.
+    `parsing_errors` stays empty for Kubernetes, measured on 3.3.30), a Kubernetes
+    file with `{{ .Values.` or `{{ .Release.` anywhere in it (a comment will do), and
+    files over its size limit: all NOT_ASSESSED. A file that loads but has nothing
+    checkov checks (a ConfigMap, a Terraform file of variables) is assessed, empty.
     """
     if size > MAX_IAC_FILE_SIZE:
         return f"larger than checkov's limit ({MAX_IAC_FILE_SIZE} bytes): checkov skips it"
     if not path.lower().endswith(YAML_SUFFIXES):
         return None
-    text = ctx.read_text(path)
+    text = read()
     if text is None:
         return "could not be read to check what checkov skipped"
+    if kubernetes and _HELM_LOOKALIKE.search(text):
+        return "holds `{{ .Values.` or `{{ .Release.`: checkov takes it for a Helm template and skips it"
     problem = yaml_problem(text)
     return f"not valid YAML or JSON ({problem}): checkov skipped it" if problem else None
 
@@ -276,7 +308,35 @@ def parse(stdout: str, root: Path, ctx: Context, inputs: Iterable[str] = ()) -> 
         return Parsed(failure=mismatch(NAME, exc))
 
 
-def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Parsed:
+def parse_rendered(stdout: str, rendered: Rendered, ctx: Context) -> Parsed:
+    """Pure: checkov JSON over the rendered charts and overlays → findings at their sources.
+
+    A finding names the template or base file it came from, and the chart or
+    kustomization that rendered it; rendered line numbers mean nothing in the source,
+    so none is given. A rendered document checkov skipped is NOT_ASSESSED at its source.
+    """
+    data, error = load_json(stdout)
+    if error:
+        return Parsed(failure=f"checkov {error}: {tail(stdout, 200)!r}")
+    try:
+        return _parse(data, rendered.root, ctx, (), rendered)
+    except DecodeError as exc:
+        return Parsed(failure=mismatch(NAME, exc))
+
+
+def _read_rendered(rendered: Rendered, rel: str) -> Callable[[], str | None]:
+    def read() -> str | None:
+        try:
+            return (rendered.root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read
+
+
+def _parse(
+    data: Any, root: Path, ctx: Context, inputs: tuple[str, ...], rendered: Rendered | None = None
+) -> Parsed:
     reports = _reports(data)
     if reports is None:
         return Parsed(failure="checkov output is neither a report, a list of reports nor a summary")
@@ -324,6 +384,11 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
                 checks.append((w, check, suppression))
         for w, check, suppression in checks:
             path = _target_rel(field(check, "file_path", w, string, ""), root)
+            seen.add(path)
+            via = None
+            if rendered is not None:
+                via = rendered.via.get(path)
+                path = rendered.sources.get(path, "")
             rule = field(check, "check_id", w, string, "CKV_UNKNOWN")
             resource = field(check, "resource", w, string, "")
             lines = optional(check, "file_line_range", w, list_of(integer)) or []
@@ -331,7 +396,9 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
             check_name = optional(check, "check_name", w, string)
             guideline = optional(check, "guideline", w, string)
             code_block = optional(check, "code_block", w, _code_block)
-            seen.add(path)
+            if via is not None:
+                lines = []  # lines of the rendered document, not of the template
+                resource = f"{resource} (rendered from {via})"
             if known and path not in known:
                 continue  # ignored by .gitignore or our excludes: not in the inventory
             rules.add(rule)
@@ -359,12 +426,23 @@ def _parse(data: Any, root: Path, ctx: Context, inputs: tuple[str, ...]) -> Pars
         for bad in optional(results, "parsing_errors", in_results, list_of(string)) or ():
             path = _target_rel(bad, root)
             seen.add(path)
+            if rendered is not None:
+                path = f"{rendered.sources.get(path, path)} (rendered from {rendered.via.get(path, '?')})"
             errors.append(f"{path}: checkov could not parse it ({check_type})")
             not_assessed.append(NotAssessed(NAME, path, "checkov could not parse it"))
+    if rendered is not None:
+        for rel, source in sorted(rendered.sources.items()):
+            if rel not in seen:
+                why = _unread(rel, 0, _read_rendered(rendered, rel), kubernetes=True)
+                if why:
+                    not_assessed.append(
+                        NotAssessed(NAME, source, f"{why} (rendered from {rendered.via[rel]})")
+                    )
     sizes = {f.path: f.size for f in ctx.inventory.files}
+    k8s = set(ctx.inventory.iac.get("kubernetes", ()))
     for path in inputs:
         if path not in seen:
-            why = _unread(path, sizes.get(path, 0), ctx)
+            why = _unread(path, sizes.get(path, 0), functools.partial(ctx.read_text, path), path in k8s)
             if why:
                 not_assessed.append(NotAssessed(NAME, path, why))
     return Parsed(
