@@ -51,7 +51,16 @@ from pipeline.model import (
 from pipeline.redact import Scrubber
 from pipeline.runner import Interrupted, Runner, ToolRun, tool_environment
 from pipeline.safegit import Git
-from pipeline.scanners.base import Context, Job, NotApplicable, Parsed, Plan, Scanner, SeverityTable
+from pipeline.scanners.base import (
+    Context,
+    Job,
+    MergesFindings,
+    NotApplicable,
+    Parsed,
+    Plan,
+    Scanner,
+    SeverityTable,
+)
 from pipeline.vulndb import server as osv_server
 from pipeline.vulndb.store import VulnDb, VulnDbError, default_path
 
@@ -173,10 +182,13 @@ class _Acc:
         )
 
     def result(self, scanner: Scanner, setup: toolenv.ToolSetup | None, scrub: Scrubber) -> ScanResult:
+        found = tuple(self.findings)
+        if isinstance(scanner, MergesFindings):
+            found = scanner.merge(found)  # all jobs together: e.g. the chunks of one file
         return ScanResult(
             scanner=self.name,
             status=Status.FAILED if self.failed else Status.OK,
-            findings=fingerprint.disambiguate(_scrub_finding(f, scrub) for f in self.findings),
+            findings=fingerprint.disambiguate(_scrub_finding(f, scrub) for f in found),
             errors=tuple(scrub.text(e) for e in self.errors),
             not_assessed=tuple(sorted(set(self.not_assessed), key=lambda n: (n.item, n.reason))),
             tool=_tool_info(self.name, scanner, setup, self.version),

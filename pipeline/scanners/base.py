@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pipeline.config import Config
 from pipeline.discover import Inventory
@@ -121,6 +121,13 @@ class Scanner(Protocol):
     def plan(self, ctx: Context) -> Plan | NotApplicable: ...
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed: ...
+
+
+@runtime_checkable
+class MergesFindings(Protocol):
+    """A scanner whose jobs can report one finding more than once (a file cut into chunks)."""
+
+    def merge(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]: ...
 
 
 MAX_SHARD_FILES = 4000

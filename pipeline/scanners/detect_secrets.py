@@ -16,13 +16,16 @@ Work split (see docs/architecture.md, "Secrets scanning policy"):
 - large files are cut at line boundaries into chunks scanned as separate
   jobs, so one big file is spread over every worker instead of dominating the
   run (detect-secrets' plugins work line by line; config-like files whose
-  parsers need the whole file are kept whole);
+  parsers need the whole file are kept whole). The tool reports a secret once
+  per file it reads, so `merge()` brings the chunks' findings back to one per
+  file, type and secret, as for the whole file;
 - everything else is packed into shards of similar estimated cost.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Any
 
@@ -153,6 +156,45 @@ class DetectSecrets:
         if parsed.failure and run.stderr.strip():
             return Parsed(failure=f"{parsed.failure}; stderr: {stderr_excerpt(run.stderr)}")
         return parsed
+
+    def merge(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        """All jobs' findings → one per file, type and secret (see `merge`)."""
+        return merge(findings)
+
+
+def merge(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Pure: one finding per (file, type, secret), where the tool puts it for the whole file.
+
+    detect-secrets keeps one PotentialSecret per file, type and secret hash (its
+    equality), the first one its line-by-line scan meets. A file cut into chunks
+    is several files to the tool, so each chunk holding the secret reports it
+    once more, and how many depends on where the cuts fall. Our fingerprint is
+    exactly that identity (tool, type, target path, secret hash; no line), so
+    findings sharing one are one secret. The one kept is the lowest line, as the
+    tool reports it with our arguments; but a line not allowlisted inline beats
+    an allowlisted one, because the tool with its allowlist filter on skips
+    `pragma: allowlist secret` lines and reports the first occurrence that is not
+    one: a pragma on one occurrence does not hide another. (Within one chunk the
+    tool, its filter off, returns only the first occurrence: an allowlisted first
+    occurrence still hides a later one in the same chunk or unchunked file.)
+    """
+    kept: dict[str, Finding] = {}
+    for f in findings:
+        best = kept.get(f.fingerprint)
+        if best is None or _rank(f) < _rank(best):
+            kept[f.fingerprint] = f
+    return tuple(sorted(kept.values(), key=lambda f: (f.location.path, _line(f), f.rule_id, f.fingerprint)))
+
+
+def _line(f: Finding) -> int:
+    return f.location.start_line or 0
+
+
+def _rank(f: Finding) -> tuple[bool, bool, int, str]:
+    # Unsuppressed first, then a known line before none, then the lowest line; the
+    # snippet only breaks ties between identical reports (a job run twice).
+    line = f.location.start_line
+    return (f.suppression is not None, line is None, line or 0, f.snippet or "")
 
 
 def _target_path(filename: str, job: Job) -> tuple[str, int]:
