@@ -1,7 +1,9 @@
 """bandit: Python code, sharded across workers; files it cannot parse are reported.
 
-Besides bandit's own results, `parse()` reports every `# nosec` that silences
-all tests on its line: a bare `# nosec`, or one whose text names no test
+bandit runs with `--ignore-nosec`, and `parse()` applies bandit 1.9's own `# nosec`
+rules to its results, so that what bandit would skip stays visible as an inline
+suppression (see `skipping_comment`). Besides bandit's own results, it reports every
+`# nosec` that silences all tests: a bare `# nosec`, or one whose text names no test
 bandit knows (bandit then treats it as bare, e.g. `# nosec: trusted input`).
 """
 
@@ -10,7 +12,10 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from types import MappingProxyType
 from typing import Any
 
 from pipeline import fingerprint as fp
@@ -57,60 +62,113 @@ INI = "[bandit]\n"
 # The same expressions bandit 1.9 uses (bandit/core/manager.py).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
+BUILTIN_TESTS = frozenset({"B001"})
+"""Ids bandit knows besides its plugins and blacklists (extension_loader.Manager.builtin)."""
+STRING_TESTS = frozenset({"B104", "B105", "B108", "B608"})
+"""bandit 1.9's tests on string constants (`@checks("Str")`). bandit looks a nosec up on
+the line of the result only when the test set that line itself; these tests do not, and
+their results carry the string's line but the line range of the string's parent: only
+the nosec comments in that range count (bandit/core/node_visitor.py visit_Str)."""
+FILE_TESTS: Mapping[str, tuple[int, ...]] = MappingProxyType({"B613": (0, 1)})
+"""Tests on the whole file (`@checks("File")`): bandit looks their nosec up on the
+result's own line and on the file context's line range, [0, 1] (node_visitor.process);
+their results carry only their own line as line range."""
 _SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 """What bytes.strip() removes: bandit counts lines of code on the file's bytes."""
 
 
-def load_known_tests(text: str) -> frozenset[str]:
-    """Test ids and names from pipeline/locks/bandit-tests.txt."""
-    known: set[str] = set()
+@dataclass(frozen=True)
+class KnownTests:
+    """The test ids and names of the pinned bandit (pipeline/locks/bandit-tests.txt)."""
+
+    ids: frozenset[str] = frozenset()
+    by_name: Mapping[str, str] = dataclass_field(default_factory=lambda: MappingProxyType({}))
+
+    def resolve(self, word: str) -> str | None:
+        """The test id a word of a nosec comment names, like bandit's
+        `_find_test_id_from_nosec_string`: an id as written (case matters), else a
+        plugin or blacklist name (`import_pickle` → B403), else nothing."""
+        if word in self.ids or word in BUILTIN_TESTS:
+            return word
+        return self.by_name.get(word)
+
+
+def load_known_tests(text: str) -> KnownTests:
+    """Test ids and names from pipeline/locks/bandit-tests.txt (`<id> <name>` a line)."""
+    ids: set[str] = set()
+    by_name: dict[str, str] = {}
     for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            known.update(line.split())
-    return frozenset(known)
+        if not line.strip() or line.startswith("#"):
+            continue
+        test_id, *names = line.split()
+        ids.add(test_id)
+        by_name.update(dict.fromkeys(names, test_id))
+    return KnownTests(frozenset(ids), MappingProxyType(by_name))
+
+
+@dataclass(frozen=True)
+class NosecComment:
+    line: int
+    comment: str
+    tests: frozenset[str]
+    """The test ids it names; empty: it silences every test (bare, or no known test)."""
 
 
 def _comments(text: str) -> Iterable[tuple[int, str]]:
+    """The comments bandit sees, like bandit/core/manager.py `_parse_file`: the file's
+    bytes tokenized (a BOM, a coding cookie, lines split at LF only), up to the first
+    tokenizer error (bandit keeps what it read and goes on)."""
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        for tok in tokenize.tokenize(io.BytesIO(text.encode("utf-8")).readline):
             if tok.type == tokenize.COMMENT:
                 yield tok.start[0], tok.string
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        # Unparsable files are reported by bandit itself; fall back to a line scan.
-        for n, line in enumerate(text.splitlines(), start=1):
-            if "#" in line:
-                yield n, line[line.index("#") :]
+    except (tokenize.TokenError, SyntaxError):
+        # bandit stops at a TokenError; on a SyntaxError (a bad indentation or
+        # encoding) it skips the file, which it reports in its errors.
+        return
 
 
-def nosec_comments(text: str) -> dict[int, tuple[str, frozenset[str]]]:
-    """line → (the nosec comment, the test ids or names it names)."""
-    found: dict[int, tuple[str, frozenset[str]]] = {}
-    if "nosec" not in text:
-        return found
-    for line_no, comment in _comments(text):
-        m = NOSEC_COMMENT.search(comment)
-        if m:
-            named = frozenset(t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m.group("tests") or ""))
-            found[line_no] = (comment.strip(), named)
-    return found
-
-
-def blanket_nosec_lines(text: str, known_tests: frozenset[str]) -> list[tuple[int, str]]:
-    """Lines whose `# nosec` disables every bandit test: (line number, comment)."""
-    found: list[tuple[int, str]] = []
+def nosec_lines(text: str, known: KnownTests) -> dict[int, NosecComment]:
+    """line → its nosec comment, with the test ids bandit resolves from it."""
+    found: dict[int, NosecComment] = {}
     if "nosec" not in text:
         return found  # tokenizing costs ~3 ms a file; most files have no nosec at all
     for line_no, comment in _comments(text):
         m = NOSEC_COMMENT.search(comment)
-        if not m:
-            continue
-        tests = m.group("tests") or ""
-        named = {t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(tests)}
-        if not named & known_tests:
-            found.append((line_no, comment.strip()))
+        if m:
+            words = (t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m.group("tests") or ""))
+            tests = frozenset(t for t in map(known.resolve, words) if t)
+            found[line_no] = NosecComment(line_no, comment.strip(), tests)
     return found
+
+
+def blanket_nosec_lines(text: str, known_tests: KnownTests) -> list[tuple[int, str]]:
+    """Lines whose `# nosec` disables every bandit test: (line number, comment)."""
+    return [(n, c.comment) for n, c in nosec_lines(text, known_tests).items() if not c.tests]
+
+
+def skipping_comment(
+    nosecs: Mapping[int, NosecComment], test_id: str, line_no: int, line_range: Sequence[int]
+) -> NosecComment | None:
+    """The nosec comment for which bandit 1.9 skips a result, or None if it reports it.
+
+    bandit/core/tester.py `_get_nosecs_from_contexts`: the tests named on the result's
+    line, joined with those of the first nosec comment in the line range of the node
+    the test ran on (utils.get_nosec). No comment: reported; nothing named: skipped
+    (a blanket nosec); otherwise skipped only if the result's test id is named. So a
+    nosec on any line of a multi-line call counts, but only the first one, and a nosec
+    naming other tests keeps a blanket one on another line from applying.
+    """
+    own = None if test_id in STRING_TESTS else nosecs.get(line_no)
+    context = next((nosecs[n] for n in FILE_TESTS.get(test_id, line_range) if n in nosecs), None)
+    present = [c for c in (own, context) if c is not None]
+    if not present:
+        return None
+    if not any(c.tests for c in present):
+        return present[0]
+    return next((c for c in present if test_id in c.tests), None)
 
 
 def _flagged_line(code: str, line_no: int) -> str:
@@ -126,7 +184,7 @@ class Bandit:
     executable = "bandit"
     distribution = "bandit"
 
-    def __init__(self, known_tests: frozenset[str]) -> None:
+    def __init__(self, known_tests: KnownTests) -> None:
         self.known_tests = known_tests
 
     def plan(self, ctx: Context) -> Plan | NotApplicable:
@@ -171,7 +229,7 @@ class Bandit:
         )
 
 
-def nosec_findings(paths: Iterable[str], ctx: Context, known: frozenset[str]) -> tuple[Finding, ...]:
+def nosec_findings(paths: Iterable[str], ctx: Context, known: KnownTests) -> tuple[Finding, ...]:
     out: list[Finding] = []
     for path in paths:
         text = ctx.read_text(path)
@@ -203,20 +261,17 @@ def _suppression(
     path: str,
     line_no: int,
     test_id: str,
-    test_name: str,
+    line_range: Sequence[int],
     ctx: Context,
-    known: frozenset[str],
-    cache: dict[str, Any],
+    known: KnownTests,
+    cache: dict[str, dict[int, NosecComment]],
 ) -> Suppression | None:
     if path not in cache:
-        cache[path] = nosec_comments(ctx.read_text(path) or "")
-    entry = cache[path].get(line_no)
-    if entry is None:
+        cache[path] = nosec_lines(ctx.read_text(path) or "", known)
+    hit = skipping_comment(cache[path], test_id, line_no, line_range)
+    if hit is None:
         return None
-    comment, named = entry
-    if named & known and not named & {test_id, test_name}:
-        return None  # the nosec names other tests: this one still counts
-    return Suppression("inline", comment, source=f"{path}:{line_no}")
+    return Suppression("inline", hit.comment, source=f"{path}:{hit.line}")
 
 
 def has_code(text: str) -> bool:
@@ -236,14 +291,14 @@ def has_code(text: str) -> bool:
 def parse(
     stdout: str,
     ctx: Context,
-    known_tests: frozenset[str] = frozenset(),
+    known_tests: KnownTests | None = None,
     inputs: Iterable[str] = (),
 ) -> Parsed:
     """Pure: bandit JSON → findings, errors and NOT_ASSESSED files.
 
     `inputs` are the target files the job gave bandit: when they hold code and its
     metrics count no line of code at all, bandit analysed nothing (FAILED); a file
-    with code that its output does not mention is NOT_ASSESSED.
+    its output does not mention (in neither its metrics nor its errors) is NOT_ASSESSED.
     """
     data, error = load_json(stdout)
     if error:
@@ -251,15 +306,13 @@ def parse(
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         return Parsed(failure="bandit output has no 'results' list")
     try:
-        return _parse(data, ctx, known_tests, tuple(inputs))
+        return _parse(data, ctx, known_tests or KnownTests(), tuple(inputs))
     except DecodeError as exc:
         return Parsed(failure=mismatch(NAME, exc))
 
 
-def _parse(
-    data: dict[str, Any], ctx: Context, known_tests: frozenset[str], inputs: tuple[str, ...]
-) -> Parsed:
-    nosec_cache: dict[str, Any] = {}
+def _parse(data: dict[str, Any], ctx: Context, known_tests: KnownTests, inputs: tuple[str, ...]) -> Parsed:
+    nosec_cache: dict[str, dict[int, NosecComment]] = {}
     findings: list[Finding] = []
     rules: set[str] = set()
     for i, item in enumerate(data["results"]):
@@ -270,6 +323,7 @@ def _parse(
         rules.add(rule)
         test_name = optional(r, "test_name", where, string)
         line_no = field(r, "line_number", where, integer, 0)
+        # bandit 1.9's JSON always has both; the line range is where its nosec counts.
         line_range = optional(r, "line_range", where, list_of(integer)) or [line_no]
         flagged = _flagged_line(field(r, "code", where, string, ""), line_no)
         cwe = optional(r, "issue_cwe", where, obj) or {}
@@ -289,7 +343,7 @@ def _parse(
                 help_url=optional(r, "more_info", where, string),
                 snippet=mask_line(flagged) if flagged else None,
                 confidence=field(r, "issue_confidence", where, string, "").lower() or None,
-                suppression=_suppression(path, line_no, rule, test_name or "", ctx, known_tests, nosec_cache),
+                suppression=_suppression(path, line_no, rule, line_range, ctx, known_tests, nosec_cache),
             )
         )
     errors: list[str] = []
@@ -305,23 +359,21 @@ def _parse(
         not_assessed.append(NotAssessed(NAME, path, f"bandit could not analyse it: {reason}"))
     total_loc, locs = _metrics_loc(field(data, "metrics", "", obj, {}))
     if inputs:
-        # Read the inputs again only when the output is suspicious: nothing counted, or
-        # a file neither in the metrics nor in the errors.
-        silent = [
-            p
-            for p in inputs
-            if (total_loc == 0 or relpath(p) not in locs)
-            and relpath(p) not in errored
-            and has_code(ctx.read_text(p) or "")
-        ]
-        if total_loc == 0 and silent:
-            return Parsed(
-                failure=f"bandit reported 0 lines of code (metrics _totals.loc) for {_files(silent)} "
-                "with code: it analysed nothing"
-            )
+        # Read the inputs again only when nothing was counted: files of comments and
+        # blank lines have 0 lines of code, legitimately.
+        if total_loc == 0:
+            silent = [p for p in inputs if relpath(p) not in errored and has_code(ctx.read_text(p) or "")]
+            if silent:
+                return Parsed(
+                    failure=f"bandit reported 0 lines of code (metrics _totals.loc) for {_files(silent)} "
+                    "with code: it analysed nothing"
+                )
+        # bandit lists every file it read in its metrics, empty ones too: a file in
+        # neither its metrics nor its errors was not read, whatever it holds.
         not_assessed.extend(
             NotAssessed(NAME, p, "missing from bandit's output (not in its metrics, not in its errors)")
-            for p in silent
+            for p in inputs
+            if relpath(p) not in locs and relpath(p) not in errored
         )
     raw = _masked_raw(data)
     return Parsed(
