@@ -120,10 +120,18 @@ def _git_files(root: Path, runner: Runner) -> tuple[list[str], list[Skipped]] | 
     listing = git.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=120)
     if listing.returncode != 0:
         return None
-    return sorted({p for p in listing.stdout.split("\0") if p}), _git_ignored(git)
+    unlisted = [
+        Skipped(
+            m[1].rstrip("/") or ".", f"cannot list folder: {m[2]}", not_assessed=True, category="unreadable"
+        )
+        for m in _UNLISTED.finditer(listing.stderr)
+    ]
+    return sorted({p for p in listing.stdout.split("\0") if p}), unlisted + _git_ignored(git)
 
 
 _RULE = re.compile(r"^(.*):(\d+):(.*)$")
+_UNLISTED = re.compile(r"(?m)^warning: could not open directory '(.*)': (.*)$")
+"""git lists nothing under a folder it cannot open, and says so only on stderr."""
 
 
 def _from_target(source: str, top: str | None, root: Path) -> str:

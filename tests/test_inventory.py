@@ -118,3 +118,48 @@ def test_a_path_too_long_to_open_is_not_assessed_and_the_run_writes_evidence(tmp
     unread = [s for s in doc["inventory"]["skipped"] if s["not_assessed"]]
     assert len(unread) == 1 and "File name too long" in unread[0]["reason"]
     assert doc["verdict"] == "incomplete"
+
+
+def _without_root_powers(argv: list[str]) -> list[str]:
+    """As root, permissions bind only without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH."""
+    if os.geteuid() != 0:
+        return argv
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *argv]
+
+
+@pytest.mark.parametrize("git", [False, True], ids=["walk", "git"])
+def test_unreadable_folders_and_files_are_not_assessed_and_evidence_is_written(
+    tmp_path: Path, git: bool
+) -> None:
+    target = tmp_path / "t"
+    (target / "locked").mkdir(parents=True)
+    (target / "locked" / "app.py").write_text(PICKLE)
+    (target / "env").mkdir()
+    (target / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (target / "ok.py").write_text(PICKLE)
+    (target / "secret.env").write_text(f"AWS_ACCESS_KEY_ID={AWS_KEY}\n")
+    if git:
+        subprocess.run(["git", "init", "-q"], cwd=target, check=True)
+    out = tmp_path / "ev"
+    console = Path(sys.executable).parent / "compliance-pipeline"
+    argv = [str(console), "scan", str(target), "-o", str(out), "--no-progress", "--only", "bandit"]
+    for path in (target / "locked", target / "env" / "pyvenv.cfg", target / "secret.env"):
+        path.chmod(0)
+    try:
+        done = subprocess.run(
+            _without_root_powers(argv), capture_output=True, text=True, cwd=tmp_path, timeout=600
+        )
+    finally:
+        for path in (target / "locked", target / "env" / "pyvenv.cfg", target / "secret.env"):
+            path.chmod(0o755)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "internal error" not in done.stderr
+    doc = json.loads((out / "findings.json").read_text())
+    skipped = {s["path"]: s for s in doc["inventory"]["skipped"]}
+    assert skipped["secret.env"]["not_assessed"] and skipped["secret.env"]["category"] == "unreadable"
+    locked = [s for p, s in skipped.items() if p.startswith("locked")]
+    assert locked and all(s["not_assessed"] and s["category"] == "unreadable" for s in locked), skipped
+    assert "Permission denied" in locked[0]["reason"]
+    # An unreadable pyvenv.cfg is no virtualenv: env/ is not hidden.
+    assert skipped["env/pyvenv.cfg"]["category"] == "unreadable"
+    assert {f["location"]["path"] for f in doc["findings"]} == {"ok.py"}
