@@ -41,10 +41,23 @@ class Dependency:
     """The version range when not pinned (e.g. '>=2,<3')."""
     unauditable: str | None = None
     """Why no vulnerability service can check it (a URL, a local path…)."""
+    line: int | None = None
+    """1-based line of the manifest where it is declared (for a lock file, its entry)."""
+    requirement: str = ""
+    """The requirement as written there (e.g. `Django==3.2.18; python_version < "3.8"`)."""
+    marker: str | None = None
+    """Its PEP 508 environment marker, if any (evaluated by pip-audit's plan)."""
+    direct: bool = True
+    """False for an entry of a lock file that nothing in the project names directly."""
 
     @property
     def pinned(self) -> bool:
         return self.version is not None
+
+    @property
+    def where(self) -> str:
+        """`file:line`, or the file when the line is not known."""
+        return f"{self.source}:{self.line}" if self.line else self.source
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,24 @@ SKIP_CATEGORIES = {
 
 
 @dataclass(frozen=True)
+class Component:
+    """A dependency the manifests declare, for the SBOM: one per (name, version)."""
+
+    name: str
+    """PEP 503 normalised."""
+    version: str | None
+    """None when no manifest pins one (a range only)."""
+    occurrences: tuple[str, ...]
+    """Where it is declared: `manifest:line` (or the manifest), sorted."""
+    direct: bool = True
+    """Named by the project itself (not only pulled in through a lock file)."""
+
+    @property
+    def purl(self) -> str:
+        return f"pkg:pypi/{self.name}@{self.version}" if self.version else f"pkg:pypi/{self.name}"
+
+
+@dataclass(frozen=True)
 class Setting:
     """A setting that came from somewhere other than the operator: the evidence lists it."""
 
@@ -262,6 +280,8 @@ class RunReport:
     """What the scanned repository configured (untrusted), and the operator policy's floors."""
     interrupted: str | None = None
     """Why the run stopped before it finished (a signal, an internal error): incomplete."""
+    components: tuple[Component, ...] = ()
+    """Every dependency the manifests declare (the SBOM's components)."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -38,6 +38,7 @@ from pipeline.config import Config, ConfigError, ScannerConfig
 from pipeline.discover import EXCLUDED_BY, Inventory, discover, matching_pattern
 from pipeline.model import (
     AdvisoryDatabase,
+    Component,
     Finding,
     GitInfo,
     Invocation,
@@ -476,6 +477,7 @@ def execute(
         advisory_db=advisories.identity,
         settings=config.settings(),
         interrupted=interrupted,
+        components=components(deps),
     )
     results_now, notes = suppress.apply(
         report.results, waivers, baseline, today, config.allow_inline_suppressions
@@ -485,6 +487,22 @@ def execute(
     )
     report = replace(report, controls=controls.evaluate(report, catalog))
     return RunOutput(report, MappingProxyType(raw_out))
+
+
+def components(deps: list[manifests.Dependency]) -> tuple[Component, ...]:
+    """One component per (name, version), with every place that declares it."""
+    grouped: dict[tuple[str, str | None], list[manifests.Dependency]] = {}
+    for d in deps:
+        grouped.setdefault((d.name, d.version), []).append(d)
+    return tuple(
+        Component(
+            name=name,
+            version=version,
+            occurrences=tuple(sorted({d.where for d in found})),
+            direct=any(d.direct for d in found),
+        )
+        for (name, version), found in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    )
 
 
 def _shown(arg: str, root: str) -> str:
