@@ -57,6 +57,7 @@ def test_served_records_suit_pip_audit(vulndb: Path) -> None:
     events = [e for r in paramiko["affected"][0]["ranges"] for e in r["events"]]
     assert all("bulbasaur" not in json.dumps(e) for e in events)
     assert db.severity("PYSEC-2023-192") is Severity.HIGH  # CVSS:3.1 … 8.1
+    assert db.severity_source("PYSEC-2023-192") == "CVSS:3.1 base 8.1"
 
 
 def test_zip_export_merges_aliases_without_double_counting(tmp_path: Path) -> None:
@@ -69,6 +70,7 @@ def test_zip_export_merges_aliases_without_double_counting(tmp_path: Path) -> No
     assert found["id"] == "PYSEC-2021-142"
     assert {"GHSA-8q59-q68h-6hv4", "CVE-2020-14343"} <= set(found["aliases"])
     assert db.severity("PYSEC-2021-142") is Severity.CRITICAL  # from the GHSA record
+    assert db.severity_source("PYSEC-2021-142") == "GitHub severity CRITICAL (from GHSA-8q59-q68h-6hv4)"
 
 
 def test_malformed_records_are_counted_not_fatal(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from packaging.version import Version
 
 from pipeline.model import Severity
-from pipeline.vulndb.cvss import base_score
+from pipeline.vulndb.cvss import VERSIONS, CvssScore, score
 from pipeline.vulndb.ranges import Affected, Interval, intervals_from_events, parse_version
 
 RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
@@ -28,6 +28,14 @@ _SEVERITY_WORDS = {
     "MODERATE": Severity.MEDIUM,
     "MEDIUM": Severity.MEDIUM,
     "LOW": Severity.LOW,
+}
+CVSS_TYPES = ("CVSS_V4", "CVSS_V3", "CVSS_V2")
+_RATINGS = {
+    "Critical": Severity.CRITICAL,
+    "High": Severity.HIGH,
+    "Medium": Severity.MEDIUM,
+    "Low": Severity.LOW,
+    "None": Severity.INFO,
 }
 
 
@@ -44,6 +52,8 @@ class Advisory:
     severity: Severity | None
     served: Mapping[str, Any]
     warnings: tuple[str, ...] = field(default=())
+    severity_source: str | None = None
+    """Where `severity` comes from ("CVSS:3.1 base 7.5", "GitHub severity HIGH"); None without one."""
 
 
 def timestamp(value: object) -> str | None:
@@ -65,27 +75,54 @@ def timestamp(value: object) -> str | None:
     return moment.strftime(fmt)
 
 
-def severity_of(record: Mapping[str, Any]) -> Severity | None:
-    """From a CVSS v3 vector (highest of those given), else database_specific.severity."""
-    scores = []
-    for entry in record.get("severity") or []:
-        if isinstance(entry, Mapping) and str(entry.get("type", "")).startswith("CVSS_V3"):
-            score = base_score(str(entry.get("score", "")))
-            if score is not None:
-                scores.append(score)
-    if scores:
-        top = max(scores)
-        if top >= 9.0:
-            return Severity.CRITICAL
-        if top >= 7.0:
-            return Severity.HIGH
-        if top >= 4.0:
-            return Severity.MEDIUM
-        return Severity.LOW if top > 0 else Severity.INFO
+@dataclass(frozen=True)
+class Rated:
+    """A record's severity and where it comes from ("CVSS:4.0 base 9.3", "GitHub severity HIGH")."""
+
+    severity: Severity
+    source: str
+
+
+def _from_vectors(entries: object) -> tuple[Rated | None, list[str]]:
+    """The newest CVSS version's vector (4.0 > 3.1 > 3.0 > 2.0); of one version, the highest base."""
+    scores: list[CvssScore] = []
+    problems: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        kind = str(entry.get("type", "")) if isinstance(entry, Mapping) else ""
+        if kind not in CVSS_TYPES:
+            continue  # another kind of severity (e.g. "Ubuntu"), not a CVSS vector
+        vector = entry.get("score")
+        found = score(vector) if isinstance(vector, str) else None
+        if found is None:
+            problems.append(f"{kind} vector {vector!r:.120} cannot be scored: ignored")
+        else:
+            scores.append(found)
+    if not scores:
+        return None, problems
+    best = min(scores, key=lambda s: (VERSIONS.index(s.version), -s.base))
+    return Rated(_RATINGS[best.rating], best.source), problems
+
+
+def severity_of(record: Mapping[str, Any]) -> tuple[Rated | None, list[str]]:
+    """(severity and its source, or None; the record's unusable vectors).
+
+    From the CVSS vectors, else `database_specific.severity`; None when neither gives one
+    (then the policy default applies).
+    """
+    rated, problems = _from_vectors(record.get("severity"))
+    if rated is not None:
+        return rated, problems
     specific = record.get("database_specific")
     if isinstance(specific, Mapping):
-        return _SEVERITY_WORDS.get(str(specific.get("severity", "")).upper())
-    return None
+        word = str(specific.get("severity", "")).upper()
+        if word in _SEVERITY_WORDS:
+            who = (
+                "GitHub severity"
+                if str(record.get("id", "")).startswith("GHSA-")
+                else "database_specific.severity"
+            )
+            return Rated(_SEVERITY_WORDS[word], f"{who} {word}"), problems
+    return None, problems
 
 
 def _jsonable(value: Any) -> Any:
@@ -168,15 +205,18 @@ def normalise(raw: Any) -> tuple[Advisory | None, str | None]:
         if key in raw:
             served[key] = timestamp(raw[key])
     aliases = tuple(str(a) for a in raw.get("aliases") or [] if str(a) != vid)
+    rated, problems = severity_of(raw)
+    warnings.extend(f"{vid}: {p}" for p in problems)
     return (
         Advisory(
             id=vid,
             aliases=aliases,
             modified=modified,
             packages=packages,
-            severity=severity_of(raw),
+            severity=None if rated is None else rated.severity,
             served=served,
             warnings=tuple(warnings),
+            severity_source=None if rated is None else rated.source,
         ),
         None,
     )

@@ -29,12 +29,13 @@ from pipeline.model import Severity
 from pipeline.vulndb.ranges import Interval, contains, parse_version
 from pipeline.vulndb.records import Advisory, canonical_name, normalise
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: severities from CVSS v2/v3/v4 (1 scored v3 only) and their source (`severity_source`)."""
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE advisory (
     id TEXT PRIMARY KEY, grp INTEGER NOT NULL, modified TEXT NOT NULL,
-    severity INTEGER, aliases TEXT NOT NULL, record TEXT NOT NULL
+    severity INTEGER, aliases TEXT NOT NULL, record TEXT NOT NULL, severity_source TEXT
 );
 CREATE TABLE affected (package TEXT NOT NULL, id TEXT NOT NULL, ranges TEXT NOT NULL,
                        versions TEXT NOT NULL);
@@ -172,7 +173,7 @@ def import_sources(sources: Iterable[Path], db_path: Path, label: str, now: dt.d
             record = json.dumps(adv.served, sort_keys=True, separators=(",", ":"))
             digest.update(record.encode())
             con.execute(
-                "INSERT INTO advisory VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO advisory VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     adv.id,
                     groups[adv.id],
@@ -180,6 +181,7 @@ def import_sources(sources: Iterable[Path], db_path: Path, label: str, now: dt.d
                     None if adv.severity is None else int(adv.severity),
                     json.dumps(list(adv.aliases)),
                     record,
+                    adv.severity_source,
                 ),
             )
             con.executemany(
@@ -255,7 +257,9 @@ class VulnDb:
             raise VulnDbError(f"{path}: not an advisory database ({exc})") from None
         if meta.get("schema") != SCHEMA_VERSION:
             raise VulnDbError(
-                f"{path}: schema {meta.get('schema')!r}, expected {SCHEMA_VERSION}: re-import it"
+                f"{path}: advisory database of schema {meta.get('schema')!r}, this version reads "
+                f"schema {SCHEMA_VERSION!r}: rebuild it with `compliance-pipeline vulndb update` "
+                "or `vulndb import PATH`"
             )
         self.info = DbInfo(
             path=str(path),
@@ -303,17 +307,39 @@ class VulnDb:
             out.append(doc)
         return sorted(out, key=lambda d: str(d["id"]))
 
-    def severity(self, vid: str) -> Severity | None:
-        """The highest severity known for the advisory's alias group."""
-        row = (
+    def _rated(self, vid: str) -> tuple[Severity, str] | None:
+        """The highest severity in the advisory's alias group, and where it comes from.
+
+        On a tie, the source is the record asked about, then PYSEC, GHSA, others (by id).
+        """
+        rows = (
             self._con()
             .execute(
-                "SELECT max(severity) FROM advisory WHERE grp = (SELECT grp FROM advisory WHERE id = ?)",
+                "SELECT id, severity, severity_source FROM advisory WHERE severity IS NOT NULL "
+                "AND grp = (SELECT grp FROM advisory WHERE id = ?)",
                 (vid,),
             )
-            .fetchone()
+            .fetchall()
         )
-        return None if row is None or row[0] is None else Severity(row[0])
+        if not rows:
+            return None
+        rid, severity, source = min(rows, key=lambda r: (-r[1], r[0] != vid, _rank(r[0])))
+        where = f"{source} (from {rid})" if rid != vid else str(source)
+        return Severity(severity), where
+
+    def severity(self, vid: str) -> Severity | None:
+        """The highest severity known for the advisory's alias group (None: the policy default applies)."""
+        rated = self._rated(vid)
+        return None if rated is None else rated[0]
+
+    def severity_source(self, vid: str) -> str | None:
+        """Where `severity(vid)` comes from: "CVSS:4.0 base 9.3", "CVSS:3.1 base 7.5",
+        "CVSS:2.0 base 5.0 (NVD v2 ranges)", "GitHub severity HIGH", with " (from ALIAS-ID)"
+        when another record of the alias group gave it; None when `severity(vid)` is None
+        (the policy default applies, or the id is unknown).
+        """
+        rated = self._rated(vid)
+        return None if rated is None else rated[1]
 
     def close(self) -> None:
         con = getattr(self._local, "con", None)
