@@ -45,6 +45,9 @@ TIMEOUT = 120.0
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 """Per rendered file (RLIMIT_FSIZE): a template that loops forever stops here."""
 SCANNER = "checkov"
+UNUSED_COMPONENT = (
+    "a kustomize Component no kustomization of the target includes: it cannot be built on its own"
+)
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -63,6 +66,26 @@ class Rendered:
     """Chart and kustomization files of the target that were rendered."""
     not_assessed: tuple[NotAssessed, ...] = ()
     seconds: float = 0.0
+
+    def parts(self) -> tuple[str, ...]:
+        """One folder per chart or kustomization rendered: each is scanned on its own, since
+        checkov's graph checks would otherwise let one render satisfy another's (a
+        NetworkPolicy of an overlay counting for a chart's pods)."""
+        return tuple(sorted({rel.split("/", 1)[0] for rel in self.sources}))
+
+    def part(self, folder: str) -> Rendered:
+        """The documents of one render, with paths relative to its own folder."""
+        prefix = folder + "/"
+        return Rendered(
+            root=self.root / folder,
+            sources=MappingProxyType(
+                {k.removeprefix(prefix): v for k, v in self.sources.items() if k.startswith(prefix)}
+            ),
+            via=MappingProxyType(
+                {k.removeprefix(prefix): v for k, v in self.via.items() if k.startswith(prefix)}
+            ),
+            inputs=tuple(sorted({v for k, v in self.via.items() if k.startswith(prefix)})),
+        )
 
 
 def charts(inventory: Inventory) -> tuple[str, ...]:
@@ -184,8 +207,13 @@ def render_all(inventory: Inventory, tools: RenderTools, runner: Runner, out: Pa
             source = f"{chart}/{inner}".removeprefix("./")
             sources[rel] = source if source in known else chart_file
             via[rel] = chart_file
+    components, used = _components(inventory.root, kusts)
     for i, kust in enumerate(kusts):
         folder = str(PurePosixPath(kust).parent)
+        if kust in components:
+            if folder not in used:
+                problems.append(NotAssessed(SCANNER, kust, UNUSED_COMPONENT))
+            continue  # built, and scanned, inside each kustomization that includes it
         dest = out / f"kustomize-{i}"
         dest.mkdir()
         patched = _with_origins(inventory.root / kust, out / f".kustomization-{i}")
@@ -219,6 +247,28 @@ def render_all(inventory: Inventory, tools: RenderTools, runner: Runner, out: Pa
         not_assessed=tuple(problems),
         seconds=time.monotonic() - start,
     )
+
+
+def _components(root: Path, kusts: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """Kustomize Components (`kind: Component`: they cannot be built on their own) and
+    the folders the other kustomizations include through `components:`."""
+    components: set[str] = set()
+    used: set[str] = set()
+    for kust in kusts:
+        try:
+            doc = yaml.load((root / kust).read_text(encoding="utf-8"), Loader=_LOADER)  # nosec B506
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # reported when it is built
+        if not isinstance(doc, dict):
+            continue
+        if doc.get("kind") == "Component":
+            components.add(kust)
+            continue
+        folder = PurePosixPath(kust).parent
+        for ref in doc.get("components") or ():
+            if isinstance(ref, str) and "://" not in ref:
+                used.add(os.path.normpath((folder / ref).as_posix()))
+    return components, used
 
 
 def _files(folder: Path) -> list[Path]:

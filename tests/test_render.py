@@ -209,3 +209,53 @@ def test_a_manifest_that_looks_like_a_helm_template_is_not_assessed(tmp_path: Pa
     assert "takes it for a Helm template" in reasons["pod.yaml"]
     assert "ok.yaml" not in reasons
     assert gate.exit_code(run.report) == gate.EXIT_INCOMPLETE
+
+
+NETWORK_POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-all
+spec:
+  podSelector: {}
+  ingress:
+  - {}
+"""
+
+
+def test_each_render_is_its_own_graph(tmp_path: Path) -> None:
+    # A NetworkPolicy of an overlay must not count for the chart's pods (CKV2_K8S_6):
+    # with one checkov job for every render, it did (12 findings missed on a real repository).
+    _chart(tmp_path / "chart")
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "netpol.yaml").write_text(NETWORK_POLICY)
+    (tmp_path / "k" / "kustomization.yaml").write_text("resources:\n- netpol.yaml\n")
+    run = scan(tmp_path, _config())  # type: ignore[arg-type]
+    ck = _checkov(run)
+    assert ck.status is Status.OK, ck.errors  # type: ignore[attr-defined]
+    graph = [f for f in ck.findings if f.rule_id == "CKV2_K8S_6"]  # type: ignore[attr-defined]
+    assert [f.location.path for f in graph] == ["chart/templates/deployment.yaml"]
+    rendered_jobs = [i for i in ck.invocations if "<workdir>/rendered" in " ".join(i.argv)]  # type: ignore[attr-defined]
+    assert len(rendered_jobs) == 2
+
+
+def test_kustomize_components_are_built_inside_the_overlays_that_include_them(tmp_path: Path) -> None:
+    component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+    for name in ("used", "unused"):
+        (tmp_path / "components" / name).mkdir(parents=True)
+        (tmp_path / "components" / name / "kustomization.yaml").write_text(
+            component + "patches:\n- path: priv.yaml\n  target: {kind: Pod}\n"
+        )
+        (tmp_path / "components" / name / "priv.yaml").write_text(
+            "- op: add\n  path: /spec/hostNetwork\n  value: true\n"
+        )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "pod.yaml").write_text(POD)
+    (tmp_path / "app" / "kustomization.yaml").write_text(
+        "resources:\n- pod.yaml\ncomponents:\n- ../components/used\n"
+    )
+    run = scan(tmp_path, _config())  # type: ignore[arg-type]
+    ck = _checkov(run)
+    reasons = {n.item: n.reason for n in ck.not_assessed}  # type: ignore[attr-defined]
+    assert reasons == {"components/unused/kustomization.yaml": render.UNUSED_COMPONENT}
+    host_network = [f for f in ck.findings if f.rule_id == "CKV_K8S_19"]  # type: ignore[attr-defined]
+    assert [f.location.path for f in host_network] == ["app/pod.yaml"]  # the component's patch, built

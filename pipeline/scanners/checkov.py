@@ -112,9 +112,12 @@ class Checkov:
                 skip += ["--skip-path", rx]
             inputs = tuple(sorted(p for fw in frameworks for p in ctx.inventory.iac[fw]))
             jobs.append(self._job(ctx, ctx.inventory.root, frameworks, skip, inputs, "checkov"))
-        if rendered is not None and rendered.sources:
-            staged = MappingProxyType({rel: Staged(src) for rel, src in rendered.sources.items()})
-            job = self._job(ctx, rendered.root, ["kubernetes"], [], rendered.inputs, "checkov-rendered")
+        for i, folder in enumerate(rendered.parts() if rendered is not None else ()):
+            part = rendered.part(folder) if rendered is not None else None
+            if part is None:
+                break
+            staged = MappingProxyType({f"{folder}/{rel}": Staged(src) for rel, src in part.sources.items()})
+            job = self._job(ctx, part.root, ["kubernetes"], [], part.inputs, f"checkov-rendered-{i}")
             jobs.append(replace(job, staged=staged))
         not_assessed = rendered.not_assessed if rendered is not None else ()
         if not jobs and not not_assessed:
@@ -165,7 +168,8 @@ class Checkov:
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
         if job.staged and ctx.rendered is not None:
-            parsed = parse_rendered(run.stdout, ctx.rendered, ctx)
+            folder = next(iter(job.staged)).split("/", 1)[0]
+            parsed = parse_rendered(run.stdout, ctx.rendered.part(folder), ctx)
         else:
             parsed = parse(run.stdout, ctx.inventory.root, ctx, job.inputs)
         if parsed.failure is None and run.returncode not in (0, 1):
@@ -231,24 +235,44 @@ _TF_CHECKED_BLOCK = re.compile(r"(?m)^[ \t]*(resource|data|module|provider)[ \t]
 _TF_JSON_CHECKED_BLOCK = re.compile(r'"(resource|data|module|provider)"\s*:')
 
 
-def _checkable(path: str, text: str) -> bool:
+CHECKED_KINDS = frozenset(
+    {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"}
+)
+"""Kubernetes kinds checkov 3.3 always has checks for (a ConfigMap or a NetworkPolicy
+alone legitimately gets the bare summary)."""
+
+
+def _checkable(path: str, text: str, kubernetes: bool = False) -> bool:
     """Whether checkov has something to check in a file of the target.
 
     checkov's checks apply to Terraform's resource, data, provider and module blocks;
     a file of variables, outputs or locals only (or of comments) gets the bare summary
     legitimately (measured on 3.3.30). A block of a type no check covers (e.g.
     `random_id`) gets it too: that case is not told apart and reads as "no results".
+    A Kubernetes file counts only with a workload of CHECKED_KINDS in it (one that
+    does not load is NOT_ASSESSED instead, see `_unread`).
     """
     lower = path.lower()
     if lower.endswith(".tf"):
         return bool(_TF_CHECKED_BLOCK.search(text))
     if lower.endswith(".tf.json"):
         return bool(_TF_JSON_CHECKED_BLOCK.search(text))
+    if kubernetes:
+        return _has_workload(text)
     for line in text.splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith(("#", "//")):
             return True
     return False
+
+
+def _has_workload(text: str) -> bool:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = list(yaml.load_all(text, Loader=loader))  # nosec B506 - a safe loader
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return False
+    return any(isinstance(d, dict) and d.get("kind") in CHECKED_KINDS for d in docs)
 
 
 _HELM_LOOKALIKE = re.compile(r"\{\{-?\s*\.(Release|Values)\.")
@@ -341,7 +365,8 @@ def _parse(
     if reports is None:
         return Parsed(failure="checkov output is neither a report, a list of reports nor a summary")
     if not reports and inputs:
-        unread = [p for p in inputs if _checkable(p, ctx.read_text(p) or "")]
+        k8s = set(ctx.inventory.iac.get("kubernetes", ()))
+        unread = [p for p in inputs if _checkable(p, ctx.read_text(p) or "", p in k8s)]
         if unread:
             shown = ", ".join(unread[:3]) + (", …" if len(unread) > 3 else "")
             plural = "s" if len(unread) != 1 else ""
