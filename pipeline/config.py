@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ class ConfigError(Exception):
     """A configuration or usage error: the message names the bad key or flag."""
 
 
+PLATFORMS = ("linux", "darwin", "win32")
 OPERATOR_ONLY = MappingProxyType(
     {
         "tools": "it chooses which programs run",
@@ -59,6 +61,8 @@ REPOSITORY_KEYS = (
     "baseline",
     "allow-inline-suppressions",
     "frameworks",
+    "python-versions",
+    "platforms",
     "scanners",
 )
 """Keys a scanned repository may set; each one is listed in the evidence."""
@@ -133,6 +137,11 @@ class Config:
     """Append every run to this ledger (SQLite path or postgresql:// URL)."""
     frameworks: tuple[str, ...] = ()
     """Compliance frameworks to evaluate (ids of policies/controls/*.yaml); empty: all."""
+    python_versions: tuple[str, ...] = ()
+    """Python versions ("3.11") the scanned project supports, for dependency markers;
+    empty: those the project's `requires-python` admits (else every supported one)."""
+    platforms: tuple[str, ...] = ()
+    """`sys_platform` values the project supports (linux, darwin, win32); empty: all three."""
     source: str = "defaults"
     """Where the configuration came from, for the evidence."""
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -173,6 +182,8 @@ class Config:
             "vulndb-warn-days": self.vulndb_warn_days,
             "vulndb-max-days": self.vulndb_max_days,
             "min-backup-retention-days": self.min_backup_retention_days,
+            "python-versions": list(self.python_versions),
+            "platforms": list(self.platforms),
             "waivers": self.waivers,
             "baseline": self.baseline,
             "waiver-max-days": self.waiver_max_days,
@@ -253,7 +264,7 @@ def _narrows(key: str, flat: Mapping[str, Any], base: Mapping[str, Any]) -> bool
         return value is False
     if key.endswith(".timeout") or key == "max-file-size":
         return isinstance(value, (int, float)) and isinstance(default, (int, float)) and value < default
-    if key in ("exclude", "frameworks", "baseline"):
+    if key in ("exclude", "frameworks", "baseline", "python-versions", "platforms"):
         return bool(value)
     if key == "allow-inline-suppressions":
         return value is True and default is not True
@@ -325,6 +336,18 @@ def _check(key: str, raw: Any) -> Any:
     if k == "frameworks":
         _expect(key, raw, list, "a list of framework ids")
         return tuple(str(x) for x in raw)
+    if k == "python-versions":
+        _expect(key, raw, list, 'a list of Python versions such as ["3.10", "3.12"]')
+        for i, item in enumerate(raw):
+            if not isinstance(item, str) or not re.fullmatch(r"3\.\d{1,2}", item):
+                raise ConfigError(f'{key}[{i}]: expected a Python version such as "3.12", got {item!r}')
+        return tuple(raw)
+    if k == "platforms":
+        _expect(key, raw, list, "a list of sys.platform values")
+        for i, item in enumerate(raw):
+            if item not in PLATFORMS:
+                raise ConfigError(f"{key}[{i}]: expected one of {', '.join(PLATFORMS)}, got {item!r}")
+        return tuple(raw)
     allowed = ", ".join(sorted((*FIELDS, "scanners")))
     raise ConfigError(f"{key}: unknown key (allowed: {allowed})")
 
@@ -350,6 +373,8 @@ FIELDS = MappingProxyType(
         "fail-on-incomplete": "fail_on_incomplete",
         "ledger": "ledger",
         "frameworks": "frameworks",
+        "python-versions": "python_versions",
+        "platforms": "platforms",
     }
 )
 """TOML key → Config field."""

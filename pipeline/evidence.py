@@ -1,10 +1,10 @@
 """The evidence bundle on disk: the one module that writes it, and `verify`.
 
 Layout (docs/evidence-format.md): report.html, findings.json, results.sarif,
-summary.md, raw/<scanner>.json, manifest.json (SHA-256 and size of every
-other file, tools, advisory database, config digest, git, run times, pipeline
-version), manifest.sig (optional Ed25519 signature of manifest.json), and
-optionally <folder>.zip beside the folder.
+summary.md, sbom.cdx.json (CycloneDX 1.6), raw/<scanner>.json, manifest.json
+(SHA-256 and size of every other file, tools, advisory database, config digest,
+git, run times, pipeline version), manifest.sig (optional Ed25519 signature of
+manifest.json), and optionally <folder>.zip beside the folder.
 
 Writing is atomic: everything goes to a temporary folder beside the target,
 which is renamed into place last, so an interrupted run never leaves a
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from pipeline import resources
 from pipeline.redact import mask_line
-from pipeline.report import html, markdown, sarif
+from pipeline.report import html, markdown, sarif, sbom
 from pipeline.report import json as json_report
 from pipeline.run import RunOutput
 
@@ -41,7 +41,7 @@ SIGNATURE = "manifest.sig"
 WRITER_ERRORS = "writer-errors.txt"
 """Present only when a writer failed: which, and why (the run is then incomplete)."""
 MANIFEST_SCHEMA = "compliance-pipeline/manifest/1"
-DATA_FILES = ("findings.json", "results.sarif", "summary.md")
+DATA_FILES = ("findings.json", "results.sarif", "summary.md", sbom.FILE_NAME)
 KEY_ENV = "COMPLIANCE_PIPELINE_SIGNING_KEY"
 UNENCODABLE = "backslashreplace"
 """File names that are not valid UTF-8 reach us as surrogate escapes (`bad\\udcff.py`):
@@ -79,6 +79,7 @@ def render_files(run: RunOutput, templates: Path) -> dict[str, bytes]:
         "findings.json": json_report.render(run.report).encode("utf-8", UNENCODABLE),
         "results.sarif": rendered("results.sarif", lambda: sarif.render(run.report)),
         "summary.md": rendered("summary.md", lambda: markdown.render(run.report)),
+        sbom.FILE_NAME: rendered(sbom.FILE_NAME, lambda: sbom.render(run.report)),
     }
     for name, data in sorted(run.raw.items()):
         files[f"raw/{name}.json"] = rendered(f"raw/{name}.json", functools.partial(_raw_text, data))

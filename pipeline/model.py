@@ -88,6 +88,9 @@ class Finding:
     fixed_versions: tuple[str, ...] = ()
     suppression: Suppression | None = None
     """None: the finding is active and counts for the gate and the controls."""
+    severity_source: str | None = None
+    """Where the severity came from when it is not the tool's own ("CVSS:3.1 base 7.5",
+    "GitHub severity HIGH", "policy default (policies/severity.yaml)")."""
 
     @property
     def active(self) -> bool:

@@ -390,6 +390,7 @@ def execute(
             workers=workers,
             osv_url=osv_url,
             vuln_severity=db.severity if db is not None else (lambda _vid: None),
+            vuln_severity_source=db.severity_source if db is not None else (lambda _vid: None),
             remediations=MappingProxyType({p.id: p.remediation for p in catalog.pack.values()}),
             rendered=rendered,
         )
@@ -407,6 +408,7 @@ def execute(
             acc["pip-audit"].warnings.extend(advisories.warnings)
         for name, plan in plans.items():
             acc[name].not_assessed.extend(plan.not_assessed)
+            acc[name].warnings.extend(plan.notes)
             setup = setups.get(name)
             if setup is not None and setup.error:
                 acc[name].fail(setup.error, tuple(i for j in plan.jobs for i in j.inputs))

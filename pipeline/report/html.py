@@ -17,6 +17,7 @@ import jinja2
 
 from pipeline import gate
 from pipeline.model import SKIP_CATEGORIES, Finding, RunReport, Severity, Status
+from pipeline.report.sbom import FILE_NAME as SBOM_FILE
 
 COLORS = {
     "critical": "#8b0000",
@@ -167,6 +168,7 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "severity_names": [s.label for s in sorted(Severity, reverse=True)],
         "advisory": None if adv is None else asdict(adv),
         "evidence_digest": evidence_digest,
+        "sbom_file": SBOM_FILE,
         "files": report.files,
         "skipped": [(s.path, s.reason) for s in report.skipped_paths],
         "excluded": [(s.path, s.reason) for s in report.skipped_paths if s.category == "excluded"],

@@ -37,6 +37,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "package": f.package,
         "installed_version": f.installed_version,
         "fixed_versions": list(f.fixed_versions),
+        "severity_source": f.severity_source,
         "status": "active" if f.active else "suppressed",
         "suppression": None
         if f.suppression is None

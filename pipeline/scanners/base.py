@@ -50,6 +50,8 @@ class Context:
     """The local OSV API of this run, when the vulnerability service is 'offline'."""
     vuln_severity: Callable[[str], Severity | None] = lambda _vid: None
     """Severity of an advisory from the advisory database, when it knows one."""
+    vuln_severity_source: Callable[[str], str | None] = lambda _vid: None
+    """Where that severity came from (`VulnDb.severity_source`)."""
     remediations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """rule id → remediation text, for rules whose tool gives none (our policy pack)."""
     rendered: Rendered | None = None
@@ -94,6 +96,8 @@ class Plan:
     jobs: tuple[Job, ...]
     not_assessed: tuple[NotAssessed, ...] = ()
     """What is in scope but will not be given to the tool, with the reason."""
+    notes: tuple[str, ...] = ()
+    """What the evidence should say about the plan (shown as the scanner's warnings)."""
 
 
 @dataclass(frozen=True)
