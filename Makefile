@@ -45,6 +45,7 @@ bench: tools
 	$(BIN)/python bench/evidence_bench.py
 	$(BIN)/python bench/hook_bench.py
 	$(BIN)/python bench/ledger_bench.py
+	$(BIN)/python bench/deps_bench.py
 
 # After a checkov upgrade: re-sort its built-in checks into domains (review the diff).
 checkov-domains: tools
