@@ -5,7 +5,7 @@ A manifest may declare alternatives (`django==3.2.18; python_version < "3.8"` an
 Every alternative whose marker holds in at least one supported environment is
 audited. The supported environments are the configured `python-versions` ×
 `platforms`; by default the Python versions the project's own `requires-python`
-admits (PEP 621, in the target's top-level pyproject.toml) among SUPPORTED_PYTHONS,
+admits (PEP 621, in the target's top-level pyproject.toml) among KNOWN_PYTHONS,
 and every platform of PLATFORMS.
 """
 
@@ -19,6 +19,9 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 SUPPORTED_PYTHONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+"""The default when the project declares nothing."""
+KNOWN_PYTHONS = ("2.7", *(f"3.{n}" for n in range(0, 8)), *SUPPORTED_PYTHONS)
+"""What a `requires-python` may select from (an old project's `<3.8` included)."""
 PLATFORMS = {"linux": ("Linux", "posix"), "darwin": ("Darwin", "posix"), "win32": ("Windows", "nt")}
 """sys_platform → (platform_system, os_name)."""
 
@@ -69,7 +72,7 @@ def choose(pythons: tuple[str, ...], platforms: tuple[str, ...], pyproject_text:
         except InvalidSpecifier:
             spec = None
         if spec is not None:
-            admitted = tuple(v for v in SUPPORTED_PYTHONS if spec.contains(f"{v}.0", prereleases=True))
+            admitted = tuple(v for v in KNOWN_PYTHONS if spec.contains(f"{v}.0", prereleases=True))
             if admitted:
                 return Environments(admitted, plats, f"requires-python {requires!r} of pyproject.toml")
     return Environments(SUPPORTED_PYTHONS, plats, "every supported Python: the project declares none")

@@ -95,7 +95,7 @@ def test_offline_audit_reports_ranges_as_not_assessed(tmp_path) -> None:  # type
     (job,) = plan.jobs
     assert job.inputs == ("requests==2.31.0",)
     (na,) = plan.not_assessed
-    assert na.item == "flask>=2 (requirements.txt)" and na.reason.startswith("not pinned")
+    assert na.item == "flask>=2 (requirements.txt:1)" and na.reason.startswith("not pinned")
 
 
 # --- Errors stay values: every element of pip-audit's JSON is type-checked ------------------
