@@ -34,6 +34,7 @@ from pipeline import (
     evidence,
     gate,
     ledger,
+    redact,
     renderers,
     resources,
     runner,
@@ -707,13 +708,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_policies(args, out, err)
         return cmd_tools(args, out, err)
     except (UsageError, config.ConfigError, controls.PolicyError, ledger.LedgerError) as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {_redacted(str(exc))}", markup=False)  # a waiver may quote a secret
         return gate.EXIT_USAGE
     except (KeyboardInterrupt, runner.Interrupted):
         err.print("interrupted", markup=False)
         return gate.EXIT_INCOMPLETE
     except Exception as exc:  # the one place internal errors become an exit code
-        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)
+        err.print(f"internal error: {type(exc).__name__}: {_redacted(str(exc))}", markup=False)
         if debug:
-            err.print(traceback.format_exc(), markup=False)
+            err.print(_redacted(traceback.format_exc()), markup=False)
         return gate.EXIT_INCOMPLETE
+
+
+def _redacted(text: str) -> str:
+    """Credential shapes masked in a message that is not part of a run's report."""
+    shapes = getattr(redact, "redact_text", None)
+    return shapes(text) if callable(shapes) else text

@@ -91,6 +91,9 @@ class Finding:
     severity_source: str | None = None
     """Where the severity came from when it is not the tool's own ("CVSS:3.1 base 7.5",
     "GitHub severity HIGH", "policy default (policies/severity.yaml)")."""
+    legacy_fingerprint: str | None = None
+    """The fingerprint an earlier version gave this finding (detect-secrets' from the raw
+    SHA-1): baselines and waivers written then still match it. Never written out."""
 
     @property
     def active(self) -> bool:

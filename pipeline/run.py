@@ -25,6 +25,7 @@ import yaml
 
 from pipeline import (
     __version__,
+    boundary,
     controls,
     fingerprint,
     manifests,
@@ -62,6 +63,7 @@ from pipeline.scanners.base import (
     Scanner,
     SeverityTable,
 )
+from pipeline.secret_id import SecretIds
 from pipeline.vulndb import server as osv_server
 from pipeline.vulndb.store import VulnDb, VulnDbError, default_path
 
@@ -393,6 +395,7 @@ def execute(
             vuln_severity_source=db.severity_source if db is not None else (lambda _vid: None),
             remediations=MappingProxyType({p.id: p.remediation for p in catalog.pack.values()}),
             rendered=rendered,
+            secret_ids=SecretIds.from_environ(environ),
         )
         preflight = {"pip-audit": advisories.error} if advisories.error else {}
         results, plans = _plan(ctx, scanners, skip=tuple(preflight))
@@ -488,7 +491,12 @@ def execute(
         report, results=results_now, suppression_notes=notes, fail_on_incomplete=config.fail_on_incomplete
     )
     report = replace(report, controls=controls.evaluate(report, catalog))
-    return RunOutput(report, MappingProxyType(raw_out))
+    # The boundary: every string any writer will see, redacted once, here.
+    clean = boundary.text_filter(scrub)
+    report = boundary.redact_report(report, clean)
+    return RunOutput(
+        report, MappingProxyType({k: boundary.redact_data(v, clean) for k, v in raw_out.items()})
+    )
 
 
 def components(deps: list[manifests.Dependency]) -> tuple[Component, ...]:

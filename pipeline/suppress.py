@@ -28,6 +28,18 @@ from pipeline.model import Finding, ScanResult, Suppression
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = ".compliance-baseline.json"
 """Where `baseline create` writes; never scanned, like detect-secrets' .secrets.baseline."""
+
+
+def _identities(f: Finding) -> set[str]:
+    """The fingerprints a waiver or baseline may name: with or without the occurrence
+    suffix (`:2`), and the legacy one of a finding whose identity changed."""
+    out = {f.fingerprint, f.fingerprint.split(":")[0]}
+    if f.legacy_fingerprint:
+        suffix = f.fingerprint[len(f.fingerprint.split(":")[0]) :]
+        out |= {f.legacy_fingerprint, f.legacy_fingerprint + suffix}
+    return out
+
+
 WAIVER_KEYS = {"fingerprint", "rule", "path", "reason", "owner", "expires", "approved_by"}
 
 
@@ -45,7 +57,7 @@ class Waiver:
 
     def matches(self, f: Finding) -> bool:
         if self.fingerprint is not None:
-            return f.fingerprint == self.fingerprint or f.fingerprint.split(":")[0] == self.fingerprint
+            return self.fingerprint in _identities(f)
         return f.rule_id == self.rule and fnmatch.fnmatchcase(f.location.path, self.path or "*")
 
     def describe(self) -> str:
@@ -165,7 +177,7 @@ def apply(
                     "waiver", w.reason, w.owner, w.expires.isoformat(), w.approved_by, w.describe()
                 ),
             )
-        if f.fingerprint in baseline or f.fingerprint.split(":")[0] in baseline:
+        if _identities(f) & baseline:
             return replace(f, suppression=Suppression("baseline", "accepted in the baseline"))
         return f
 

@@ -25,6 +25,7 @@ from pipeline.fingerprint import disambiguate
 from pipeline.model import Finding, Location, Severity, Suppression
 from pipeline.scanners import SCANNER_NAMES
 from pipeline.scanners import detect_secrets as ds
+from pipeline.secret_id import SecretIds
 
 AWS = "AWS Access Key"
 PRAGMA = "  # pragma: allowlist secret"
@@ -99,7 +100,7 @@ def test_same_key_in_every_chunk_is_one_finding_as_for_the_whole_file(tmp_path: 
     found = _ours(target)
     assert _lines(found) == expected
     assert expected == [(AWS, 3)], "the tool itself reports the key once, at its first line"
-    assert [f.fingerprint for f in found] == [ds.fp.fingerprint(ds.NAME, AWS, "big.json", _sha1(key))]
+    assert [f.fingerprint for f in found] == [ds.fp.fingerprint(ds.NAME, AWS, "big.json", _id(key))]
     assert found[0].suppression is None
 
 
@@ -115,7 +116,7 @@ def test_chunk_boundaries_do_not_change_the_result(tmp_path: Path, monkeypatch: 
         found = _ours(tmp_path)
         assert _lines(found) == expected, f"cut every {size} bytes"
         runs.append([(f.fingerprint, f.suppression) for f in found])
-    assert runs[0] == runs[1] == runs[2] == [(ds.fp.fingerprint(ds.NAME, AWS, "data.json", _sha1(key)), None)]
+    assert runs[0] == runs[1] == runs[2] == [(ds.fp.fingerprint(ds.NAME, AWS, "data.json", _id(key)), None)]
 
 
 @pytest.mark.tools
@@ -176,6 +177,11 @@ def test_a_pragma_on_the_first_occurrence_in_one_small_file(tmp_path: Path) -> N
 
 def _sha1(value: str) -> str:
     return hashlib.sha1(value.encode()).hexdigest()
+
+
+def _id(value: str) -> str:
+    """The keyed identity the evidence carries (no key in the tests' environment)."""
+    return SecretIds.from_environ(os.environ).of(_sha1(value))
 
 
 def _finding(path: str, line: int, secret: str, rule: str = AWS, allowed: bool = False) -> Finding:

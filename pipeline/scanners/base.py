@@ -16,6 +16,7 @@ from pipeline.manifests import Dependency, ManifestProblem
 from pipeline.model import Finding, NotAssessed, Severity
 from pipeline.render import Rendered
 from pipeline.runner import ToolRun
+from pipeline.secret_id import SecretIds
 
 ReadText = Callable[[str], str | None]
 
@@ -54,6 +55,8 @@ class Context:
     """Where that severity came from (`VulnDb.severity_source`)."""
     remediations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """rule id → remediation text, for rules whose tool gives none (our policy pack)."""
+    secret_ids: SecretIds = field(default_factory=lambda: SecretIds(None))
+    """Keyed identities of secrets (pipeline/secret_id.py), never the tool's SHA-1."""
     rendered: Rendered | None = None
     """Helm charts and kustomizations rendered in the sandbox (pipeline/render.py)."""
 

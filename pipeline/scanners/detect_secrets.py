@@ -231,6 +231,7 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
             item = obj(entry, where)
             kind = field(item, "type", where, string, "Secret")
             hashed = field(item, "hashed_secret", where, string, "")
+            identity = ctx.secret_ids.of(hashed) if hashed else ""
             line_no = field(item, "line_number", where, integer, 0) + offset
             line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
             value = find_hashed(line, hashed) if hashed else None
@@ -250,8 +251,9 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
                     title=f"{kind} committed to the repository",
                     severity=ctx.severities.of(NAME, kind),
                     location=Location(path, line_no or None, line_no or None),
-                    fingerprint=fp.fingerprint(NAME, kind, path, hashed),
-                    message=f"{kind} (preview {preview}, sha1 {hashed[:12]}…)",
+                    fingerprint=fp.fingerprint(NAME, kind, path, identity),
+                    legacy_fingerprint=fp.fingerprint(NAME, kind, path, hashed),
+                    message=f"{kind} (preview {preview}, id {identity[:24]}…)",
                     cwe=("CWE-798",),
                     remediation=(
                         "Revoke and rotate the credential, remove it from the code and its "
@@ -263,7 +265,11 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
                     else None,
                 )
             )
-            raw_results.setdefault(path, []).append({**item, "filename": path, "line_number": line_no})
+            # The tool's unsalted SHA-1 never leaves: the raw output carries the keyed identity.
+            kept = {k: v for k, v in item.items() if k != "hashed_secret"}
+            raw_results.setdefault(path, []).append(
+                {**kept, "secret_id": identity, "filename": path, "line_number": line_no}
+            )
     raw = {k: v for k, v in data.items() if k != "results"} | {"results": raw_results}
     return Parsed(
         findings=tuple(findings),
