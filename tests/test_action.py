@@ -134,6 +134,7 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
         "bundle-name": "evidence",
         "fail-on-incomplete": "true",
         "policy": "",
+        "secret-key": "test-key",
         "vulndb-update": "false",
     }
     action = yaml.safe_load(ACTION.read_text())
