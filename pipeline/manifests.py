@@ -673,6 +673,11 @@ def parse_pyproject(text: str, source: str) -> Parsed:
         for key in ("dependencies", "extra-dependencies"):
             r.requirements(("tool", "hatch", "envs", env, key), config.get(key))
     r.setuptools_dynamic()
+    own = project.get("name") if project is not None else None
+    if isinstance(own, str) and own.strip():
+        # `requests[socks]` in requests' own dependency groups is the project itself
+        # with an extra, not a dependency to audit.
+        r.deps = [d for d in r.deps if d.name != canonical_name(own.strip())]
     return r.deps, list(dict.fromkeys(r.problems))
 
 

@@ -499,10 +499,15 @@ def execute(
     )
 
 
+_PACKAGE_NAME = re.compile(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?")
+
+
 def components(deps: list[manifests.Dependency]) -> tuple[Component, ...]:
     """One component per (name, version), with every place that declares it."""
     grouped: dict[tuple[str, str | None], list[manifests.Dependency]] = {}
     for d in deps:
+        if d.unauditable and not _PACKAGE_NAME.fullmatch(d.name):
+            continue  # `-e .[socks]`, a local path: no registry package to list
         grouped.setdefault((d.name, d.version), []).append(d)
     return tuple(
         Component(

@@ -901,3 +901,20 @@ def test_setup_cfg_with_a_long_blank_run_is_not_given_to_configparser() -> None:
     assert messages(problems) == [
         "line 4: a run of 200 or more blanks: not read (configparser is quadratic in it)"
     ]
+
+
+def test_the_project_depending_on_itself_with_an_extra_is_not_a_dependency() -> None:
+    # requests' pyproject: `test = ["requests[socks]", "pytest>=3"]` in dependency-groups.
+    text = (
+        '[project]\nname = "Requests"\nversion = "1"\ndependencies = ["urllib3>=1.21"]\n'
+        '[dependency-groups]\ntest = ["requests[socks]", "pytest>=3"]\n'
+    )
+    deps, problems = m.parse_pyproject(text, "pyproject.toml")
+    assert sorted(d.name for d in deps) == ["pytest", "urllib3"] and problems == []
+
+
+def test_an_editable_local_path_is_no_sbom_component() -> None:
+    from pipeline.run import components
+
+    deps, _ = m.parse_requirements("r.txt", {"r.txt": "-e .[socks]\nrich==13.7.1\n"}.get)
+    assert [(c.name, c.version) for c in components(deps)] == [("rich", "13.7.1")]
