@@ -169,7 +169,7 @@ def test_a_malformed_kubernetes_manifest_is_not_assessed(tmp_path: Path) -> None
 
 def test_a_3_mb_kubernetes_manifest_reaches_checkov(tmp_path: Path) -> None:
     filler = "".join(
-        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}\ndata:\n  k: \"{'x' * 900}\"\n"
+        f'---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}\ndata:\n  k: "{"x" * 900}"\n'
         for i in range(3300)
     )
     (tmp_path / "cluster.yaml").write_text(POD.format(name="big") + filler)

@@ -180,8 +180,6 @@ def test_a_writer_that_raises_leaves_the_rest_of_the_bundle(
     out = evidence.write(sample(5), tmp_path / "ev")
     assert json.loads((out / "findings.json").read_text())["findings"]
     assert (out / "results.sarif").stat().st_size > 100
-    assert evidence.writer_errors(out) == [
-        "report.html: TypeError: the template broke at line 3"
-    ]
+    assert evidence.writer_errors(out) == ["report.html: TypeError: the template broke at line 3"]
     assert "could not be written" in (out / "report.html").read_text()
     assert evidence.verify(out).intact  # the failure note is part of the signed manifest
