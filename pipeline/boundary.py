@@ -26,12 +26,11 @@ KEEP = frozenset({"fingerprint", "legacy_fingerprint", "config_digest", "digest"
 
 
 def text_filter(scrub: Scrubber) -> Callable[[str], str]:
-    shapes: Callable[[str], str] = getattr(redact, "redact_text", lambda s: s)
     memo: dict[str, str] = {}
 
     def clean(value: str) -> str:
         if value not in memo:
-            memo[value] = shapes(scrub.text(value))
+            memo[value] = redact.redact_text(scrub.text(value))
         return memo[value]
 
     return clean

@@ -722,5 +722,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _redacted(text: str) -> str:
     """Credential shapes masked in a message that is not part of a run's report."""
-    shapes = getattr(redact, "redact_text", None)
-    return shapes(text) if callable(shapes) else text
+    return redact.redact_text(text)

@@ -26,7 +26,7 @@ COLORS = {
     "low": "#0b5394",
     "info": "#444c56",
 }
-SNIPPET_CHARS = 320
+SNIPPET_CHARS = 1200
 MAX_LISTED = 500
 """Paths listed per skip reason in the HTML report (findings.json has them all)."""
 """The full masked snippet is in findings.json; the page keeps 10,000 findings under 10 MB."""

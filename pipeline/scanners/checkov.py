@@ -23,7 +23,7 @@ import yaml
 from pipeline import fingerprint as fp
 from pipeline.discover import SKIP_DIRS
 from pipeline.model import Finding, Location, NotAssessed, Severity, Suppression
-from pipeline.redact import mask_line
+from pipeline.redact import MAX_LINE, mask_line
 from pipeline.render import Rendered
 from pipeline.runner import ToolRun
 from pipeline.scanners.base import (
@@ -226,9 +226,14 @@ def _code_block(value: Any, where: str) -> list[tuple[int, str]]:
 
 
 def _snippet(code_block: list[tuple[int, str]] | None) -> str | None:
+    """The first lines of the resource, masked as one block: a `password: |` value or a
+    `variable "db_password"` default is only recognisable with its neighbouring lines."""
     if not code_block:
         return None
-    return "\n".join(mask_line(text) for _, text in code_block[:SNIPPET_LINES]) or None
+    block = "".join(text if text.endswith("\n") else text + "\n" for _, text in code_block[:SNIPPET_LINES])
+    masked = mask_line(block, max_line=None)
+    lines = [ln if len(ln) <= MAX_LINE else ln[:MAX_LINE] + "…" for ln in masked.splitlines()]
+    return "\n".join(lines) or None
 
 
 _TF_CHECKED_BLOCK = re.compile(r"(?m)^[ \t]*(resource|data|module|provider)[ \t]*[\"A-Za-z_]")

@@ -52,6 +52,8 @@ from pipeline.scanners.base import (
 from pipeline.scanners.decode import DecodeError, child, field, integer, lst, mismatch, obj, optional, string
 
 NAME = "detect-secrets"
+MIN_LOCATED = 6
+"""Shorter located values are a token's prefix the tool hashed, not the secret."""
 BYTES_PER_SECOND = 75_000
 """Measured on pinned 1.5.0: ~75 KB/s of ordinary text per core, far less for long lines."""
 LONG_LINE_FACTOR = 8.0
@@ -197,6 +199,24 @@ def _rank(f: Finding) -> tuple[bool, bool, int, str]:
     return (f.suppression is not None, line is None, line or 0, f.snippet or "")
 
 
+_HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+"""A full git object id (SHA-1 or SHA-256): a shorter hex string is not told apart."""
+_COMMIT_KEY = re.compile(r"(?i)(?:^|[^a-z])(git_?commit|commit(_?sha|_?id)?|revision)[\"']?\s*[:=]")
+_COMMIT_TAG = re.compile(r"(?i)\bKey\s*:\s*[\"']?(git_?commit|commit(_?sha|_?id)?|revision)\b")
+
+
+def provably_not_a_credential(value: str, line: str, previous: str) -> bool:
+    """A hex value that is a git commit in a trace tag (`git_commit = "…"`, yor's tags;
+    CloudFormation's `- Key: git_commit` / `Value: "…"`): detect-secrets reports it as a
+    Hex High Entropy String; the finding stays, but it is not scrubbed as a secret."""
+    if not _HEX_ID.fullmatch(value):
+        return False
+    head = line[: line.find(value)] if value in line else line
+    return bool(_COMMIT_KEY.search(head)) or (
+        bool(_COMMIT_TAG.search(previous)) and bool(re.match(r"\s*Value\s*:", line))
+    )
+
+
 def _target_path(filename: str, job: Job) -> tuple[str, int]:
     staged = job.staged.get(relpath(filename))
     if staged is not None:
@@ -235,6 +255,11 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
             line_no = field(item, "line_number", where, integer, 0) + offset
             line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
             value = find_hashed(line, hashed) if hashed else None
+            if value and len(value) < MIN_LOCATED:
+                value = None  # the tool hashed only a prefix (`ghp`): nothing to scrub by value
+            previous_line = lines[line_no - 2] if line_no >= 2 and line_no - 2 < len(lines) else ""
+            if value and provably_not_a_credential(value, line, previous_line):
+                value = None  # a commit SHA in a trace tag stays readable everywhere
             if value:
                 secrets.append(value)
                 snippet = mask_line(line.replace(value, mask(value)))
