@@ -21,8 +21,11 @@ from pipeline.redact import Scrubber
 
 T = TypeVar("T")
 
-KEEP = frozenset({"fingerprint", "legacy_fingerprint", "config_digest", "digest"})
-"""Fields that are identities, never text a secret could sit in (left as they are)."""
+KEEP = frozenset(
+    {"fingerprint", "legacy_fingerprint", "config_digest", "digest", "tool", "scanner", "rule_id", "category"}
+)
+"""Fields that are identities or our own vocabulary, never text from the target (left as
+they are): a secret equal to a tool's name must not rename the tool."""
 
 
 def text_filter(scrub: Scrubber) -> Callable[[str], str]:

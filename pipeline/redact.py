@@ -828,6 +828,22 @@ def find_hashed(line: str, sha1_hex: str, max_line: int = 2000, max_secret: int 
     return None
 
 
+MIN_SCRUB = 8
+_WORDLIKE = re.compile(r"[A-Za-z]+|[a-z]+(?:[_.-][a-z]+)*")
+
+
+def scrubbable(value: str) -> bool:
+    """Whether a located secret value is removed from every string of the run.
+
+    A short or word-like value (`bandit`, `checkov`, `changeme`, `high`) is masked in its
+    own finding and by its shape wherever it is assigned, but not replaced everywhere:
+    a hostile repository with `password = "checkov"` would otherwise censor the word
+    checkov (tool names, paths, rule titles) from the whole evidence.
+    """
+    value = value.strip()
+    return len(value) >= MIN_SCRUB and not (len(value) < 20 and _WORDLIKE.fullmatch(value))
+
+
 class Scrubber:
     """Replaces known secret values with their masks in any JSON-like value.
 
@@ -836,7 +852,7 @@ class Scrubber:
     """
 
     def __init__(self, secrets: Iterable[str] = (), shapes: bool = False) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets = sorted({s for s in secrets if scrubbable(s)}, key=len, reverse=True)
         self._shapes = shapes
 
     def text(self, value: str) -> str:

@@ -80,3 +80,17 @@ def test_raw_checkov_keeps_ids_paths_and_results_but_no_entity_or_code(name: str
     reports = parsed.raw if isinstance(parsed.raw, list) else [parsed.raw]
     failed = [c for r in reports for c in r["results"].get("failed_checks", [])]
     assert failed and all({"check_id", "file_path", "resource", "check_result"} <= set(c) for c in failed)
+
+
+def test_a_secret_equal_to_a_word_does_not_censor_the_evidence(tmp_path: Path) -> None:
+    # Found on this repository's own scan: a located value `bandit` renamed the tool and
+    # every path containing it to `*****` across the whole report.
+    for word in ("checkov", "bandit"):
+        (tmp_path / f"{word}_settings.py").write_text(f'password = "{word}"\n')
+    run = scan(tmp_path, only(default_config(SCANNER_NAMES), "detect-secrets", "bandit"))
+    tools = {f.tool for f in run.report.findings}
+    assert "bandit" in tools and "*****" not in tools
+    assert {f.location.path for f in run.report.findings} <= {"checkov_settings.py", "bandit_settings.py"}
+    assert {r.scanner for r in run.report.results} >= {"bandit", "checkov", "detect-secrets"}
+    snippets = " ".join(f.snippet or "" for f in run.report.findings)
+    assert '"checkov"' not in snippets and '"bandit"' not in snippets  # masked where assigned
