@@ -138,7 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
     lsub = led.add_subparsers(dest="ledger_command", required=True, parser_class=_Parser)
     limp = lsub.add_parser("import", help="add evidence bundles (folders or zips), each verified first")
     limp.add_argument("bundles", nargs="+", type=Path)
-    lver = lsub.add_parser("verify", help="walk every hash chain: altered, missing or re-ordered records")
+    limp.add_argument("--key", type=Path, help="Ed25519 public key: refuse bundles whose signature fails")
+    limp.add_argument(
+        "--sign-key", help=f"Ed25519 private key (PEM) to sign each record; or ${evidence.KEY_ENV}"
+    )
+    lver = lsub.add_parser(
+        "verify", help="walk every hash chain: altered, missing, re-ordered, forged or truncated records"
+    )
+    lver.add_argument("--key", type=Path, help="Ed25519 public key: every record's signature must verify")
+    lver.add_argument(
+        "--head",
+        action="append",
+        help="REPO=SEQ:DIGEST printed by an earlier verify or report: the chain must still reach it",
+    )
     rep = sub.add_parser("report", help="reports from the ledger")
     rsub = rep.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
     rq = rsub.add_parser("quarterly", help="the quarterly audit report (HTML and PDF)")
@@ -302,26 +314,38 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
     for line in broken:
         err.print(f"internal error: a writer failed, {line} (findings.json stands)", markup=False)
     if ledger_target:
-        _import_bundles(ledger_target, [written], out)
+        key = _signing_key(args)
+        public = key.public_key() if key is not None else None
+        _import_bundles(ledger_target, [written], out, public, key)
     code = gate.exit_code(result.report)
     return max(code, gate.EXIT_INCOMPLETE) if broken else code
 
 
-def _import_bundles(target: str, bundles: list[Path], out: Console) -> int:
+def _import_bundles(
+    target: str,
+    bundles: list[Path],
+    out: Console,
+    public_key: Any = None,
+    signing_key: Any = None,
+) -> int:
+    """Verify each bundle (its signature too, with a public key) before it is recorded;
+    with a signing key each new ledger record is signed."""
     book = ledger.Ledger(target)
     added = 0
     try:
         for bundle in bundles:
-            check = evidence.verify(bundle)
-            if not check.intact:
-                raise UsageError(
-                    f"{bundle}: not intact ({', '.join(check.changed + check.missing + check.extra)})"
-                )
+            check = evidence.verify(bundle, public_key)
+            signed = public_key is None or check.signature == "valid"
+            if not check.intact or not signed:
+                problems = [*check.changed, *check.missing, *check.extra, *check.problems]
+                if not signed:
+                    problems.append(f"signature {check.signature} for --key")
+                raise UsageError(f"{bundle}: not intact ({', '.join(problems) or 'unknown'}): not recorded")
             files = evidence.read_bundle(bundle)
             doc = json.loads(files["findings.json"])
             key = "sha256:" + evidence.sha256(files["manifest.json"])
             record = ledger.record_from_findings_json(doc, key)
-            if book.append(ledger.repo_name(doc), key, doc["started_at"], record):
+            if book.append(ledger.repo_name(doc), key, doc["started_at"], record, signing_key):
                 added += 1
                 out.print(f"recorded {bundle} ({key[:19]}…)", markup=False)
             else:
@@ -332,22 +356,46 @@ def _import_bundles(target: str, bundles: list[Path], out: Console) -> int:
 
 
 def cmd_ledger(args: argparse.Namespace, out: Console, err: Console) -> int:
+    public = _public_key(args.key) if getattr(args, "key", None) else None
     if args.ledger_command == "import":
-        _import_bundles(args.ledger, list(args.bundles), out)
+        _import_bundles(args.ledger, list(args.bundles), out, public, _signing_key(args))
         return gate.EXIT_PASS
+    expect = dict(_head(h) for h in (args.head or ()))
     book = ledger.Ledger(args.ledger)
     try:
-        problems = book.verify()
+        problems = book.verify(public, expect)
         total = sum(1 for _ in book.records())
+        heads = book.heads()
     finally:
         book.close()
     for p in problems:
         out.print(f"{p.kind}: {p.repo} #{p.seq}: {p.detail}", markup=False)
+    for repo, (seq, digest) in sorted(heads.items()):
+        out.print(f"head {repo}={seq}:{digest}", markup=False)
+    checked = ", signatures checked" if public is not None else " (signatures not checked: no --key)"
     out.print(
-        f"{total} records, {len(problems)} problems: {'INTACT' if not problems else 'NOT INTACT'}",
+        f"{total} records{checked}, {len(problems)} problems: {'INTACT' if not problems else 'NOT INTACT'}",
         markup=False,
     )
     return gate.EXIT_PASS if not problems else gate.EXIT_FINDINGS
+
+
+def _public_key(path: Path) -> Any:
+    try:
+        return evidence.load_public_key(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--key {path}: {exc.strerror}") from None
+    except evidence.EvidenceError as exc:
+        raise UsageError(f"--key {path}: {exc}") from None
+
+
+def _head(text: str) -> tuple[str, tuple[int, str]]:
+    """`REPO=SEQ:DIGEST`, as `ledger verify` and the quarterly report print it."""
+    repo, _, rest = text.rpartition("=")
+    seq, _, digest = rest.partition(":")
+    if not repo or not seq.isdigit() or len(digest) != 64:
+        raise UsageError(f"--head {text!r}: expected REPO=SEQ:DIGEST (as `ledger verify` prints it)")
+    return repo, (int(seq), digest)
 
 
 def _sla(text: str | None) -> dict[str, int]:
@@ -371,9 +419,19 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         broken = {(p.repo, p.seq) for p in book.verify()}
         q = quarterly.load_quarter(book.records(), args.quarter, broken, args.repo)
+        chain_heads = [
+            f"{repo}={seq}:{digest}"
+            for repo, (seq, digest) in sorted(book.heads().items())
+            if args.repo is None or repo == args.repo
+        ]
+        n_records = sum(1 for r in book.records() if args.repo is None or r[0] == args.repo)
     finally:
         book.close()
-    summary = quarterly.summarise(q, _sla(args.sla))
+    summary = {
+        **quarterly.summarise(q, _sla(args.sla)),
+        "chain_heads": chain_heads,
+        "chain_records": n_records,
+    }
     page = quarterly.render_html(summary, resources.templates_dir(), utc_now())
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ Importing the same bundle twice changes nothing (the manifest digest is unique).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
@@ -22,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GENESIS = "0" * 64
 
 metadata = sa.MetaData()
@@ -45,12 +48,37 @@ runs = sa.Table(
     sa.Column("record", sa.Text, nullable=False),
     sa.Column("prev_digest", sa.String(64), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=True),
     sa.UniqueConstraint("repo", "seq", name="ledger_runs_repo_seq"),
 )
 sa.Index("ledger_runs_repo_started", runs.c.repo, runs.c.started_at)
 
+
+def _add_signature_column(conn: Any) -> None:
+    """Schema 2: each record's Ed25519 signature over every column (see `statement`)."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("ledger_runs")}
+    if "signature" not in columns:
+        conn.exec_driver_sql("ALTER TABLE ledger_runs ADD COLUMN signature TEXT")
+
+
 # Each migration takes the schema from version N-1 to N; applied in order, once.
-MIGRATIONS: dict[int, Any] = {1: lambda conn: metadata.create_all(conn)}
+MIGRATIONS: dict[int, Any] = {1: lambda conn: metadata.create_all(conn), 2: _add_signature_column}
+
+
+def statement(repo: str, seq: int, run_key: str, started_at: str, prev: str, digest: str) -> bytes:
+    """What a record's signature covers: every column, so moving a record to another
+    repository, renumbering it or editing its run key or date breaks the signature,
+    and its digest ties it to the record's content and to the record before it."""
+    return canonical(
+        {
+            "repo": repo,
+            "seq": seq,
+            "run_key": run_key,
+            "started_at": started_at,
+            "prev": prev,
+            "digest": digest,
+        }
+    ).encode("utf-8")
 
 
 class LedgerError(Exception):
@@ -79,7 +107,7 @@ class Problem:
     repo: str
     seq: int
     kind: str
-    """'altered', 'missing', 'reordered'."""
+    """'altered', 'missing', 'reordered', 'forged', 'truncated'."""
     detail: str
 
 
@@ -116,8 +144,16 @@ class Ledger:
                     )
                 current = version
 
-    def append(self, repo: str, run_key: str, started_at: str, record: Mapping[str, Any]) -> bool:
-        """Append one run to its repository's chain; False when this run_key is already there."""
+    def append(
+        self,
+        repo: str,
+        run_key: str,
+        started_at: str,
+        record: Mapping[str, Any],
+        signing_key: Ed25519PrivateKey | None = None,
+    ) -> bool:
+        """Append one run to its repository's chain; False when this run_key is already there.
+        With a key, the record is signed (Ed25519, the key that signs bundles)."""
         text = canonical(record)
         for attempt in range(200):
             try:
@@ -131,6 +167,14 @@ class Ledger:
                         .limit(1)
                     ).first()
                     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+                    digest = chain_digest(prev, text)
+                    signature = (
+                        base64.b64encode(
+                            signing_key.sign(statement(repo, seq, run_key, started_at, prev, digest))
+                        ).decode()
+                        if signing_key is not None
+                        else None
+                    )
                     conn.execute(
                         runs.insert().values(
                             repo=repo,
@@ -139,7 +183,8 @@ class Ledger:
                             started_at=started_at,
                             record=text,
                             prev_digest=prev,
-                            digest=chain_digest(prev, text),
+                            digest=digest,
+                            signature=signature,
                         )
                     )
                 return True
@@ -164,14 +209,41 @@ class Ledger:
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(sa.select(runs.c.repo).distinct().order_by(runs.c.repo))]
 
-    def verify(self) -> list[Problem]:
-        problems: list[Problem] = []
-        query = sa.select(runs.c.repo, runs.c.seq, runs.c.record, runs.c.prev_digest, runs.c.digest).order_by(
-            runs.c.repo, runs.c.seq
-        )
-        last: dict[str, tuple[int, str]] = {}
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Each repository's newest record: (seq, digest). A report prints them so that a
+        later verification can tell a truncated chain (`verify(expect=…)`)."""
+        out: dict[str, tuple[int, str]] = {}
         with self.engine.connect() as conn:
-            for repo, seq, record, prev, digest in conn.execute(query):
+            for repo, seq, digest in conn.execute(
+                sa.select(runs.c.repo, runs.c.seq, runs.c.digest).order_by(runs.c.repo, runs.c.seq)
+            ):
+                out[repo] = (seq, digest)
+        return out
+
+    def verify(
+        self,
+        public_key: Ed25519PublicKey | None = None,
+        expect: Mapping[str, tuple[int, str]] | None = None,
+    ) -> list[Problem]:
+        """Walk every chain. With a public key every record must carry a valid signature
+        over all its columns; with `expect` (heads printed by an earlier report), each
+        named chain must still reach that record: deleting the newest records, or all of
+        a repository's, is then detected."""
+        problems: list[Problem] = []
+        query = sa.select(
+            runs.c.repo,
+            runs.c.seq,
+            runs.c.run_key,
+            runs.c.started_at,
+            runs.c.record,
+            runs.c.prev_digest,
+            runs.c.digest,
+            runs.c.signature,
+        ).order_by(runs.c.repo, runs.c.seq)
+        last: dict[str, tuple[int, str]] = {}
+        seen_digests: dict[str, dict[int, str]] = {}
+        with self.engine.connect() as conn:
+            for repo, seq, run_key, started_at, record, prev, digest, signature in conn.execute(query):
                 expected_seq, expected_prev = last.get(repo, (0, GENESIS))
                 if seq != expected_seq + 1:
                     problems.append(
@@ -181,11 +253,40 @@ class Ledger:
                     problems.append(Problem(repo, seq, "reordered", "does not follow the record before it"))
                 if chain_digest(prev, record) != digest:
                     problems.append(Problem(repo, seq, "altered", "its content does not match its digest"))
+                if public_key is not None:
+                    why = _signature_problem(
+                        public_key, signature, statement(repo, seq, run_key, started_at, prev, digest)
+                    )
+                    if why:
+                        problems.append(Problem(repo, seq, "forged", why))
                 last[repo] = (seq, digest)
+                seen_digests.setdefault(repo, {})[seq] = digest
+        for repo, (seq, digest) in sorted((expect or {}).items()):
+            chain = seen_digests.get(repo, {})
+            if not chain:
+                problems.append(Problem(repo, seq, "missing", f"no record left; the expected head is #{seq}"))
+            elif chain.get(seq) != digest:
+                newest = max(chain)
+                detail = (
+                    f"the chain ends at #{newest}: records up to the expected head #{seq} are gone"
+                    if newest < seq
+                    else f"record #{seq} is not the expected head {digest[:16]}…"
+                )
+                problems.append(Problem(repo, seq, "truncated" if newest < seq else "altered", detail))
         return problems
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _signature_problem(key: Ed25519PublicKey, signature: str | None, signed: bytes) -> str | None:
+    if not signature:
+        return "not signed"
+    try:
+        key.verify(base64.b64decode(signature, validate=True), signed)
+    except (InvalidSignature, ValueError):
+        return "its signature does not verify: forged, or one of its columns was edited"
+    return None
 
 
 def _sqlite_begin(conn: Any) -> None:
