@@ -94,3 +94,13 @@ def test_a_secret_equal_to_a_word_does_not_censor_the_evidence(tmp_path: Path) -
     assert {r.scanner for r in run.report.results} >= {"bandit", "checkov", "detect-secrets"}
     snippets = " ".join(f.snippet or "" for f in run.report.findings)
     assert '"checkov"' not in snippets and '"bandit"' not in snippets  # masked where assigned
+
+
+def test_every_occurrence_of_a_short_secret_on_its_line_is_masked(tmp_path: Path) -> None:
+    # psf/requests' tests: `("http://user:pass@complex.url.com/…", ("user", "pass"))`.
+    line = '    ("http://user:' + "pa" + 'ss@complex.url.com/path?query=yes", ("user", "pa' + 'ss")),\n'
+    (tmp_path / "test_utils.py").write_text("CASES = [\n" + line + "]\n")
+    run = scan(tmp_path, only(default_config(SCANNER_NAMES), "detect-secrets"))
+    (finding,) = run.report.findings  # type: ignore[attr-defined]
+    assert finding.rule_id == "Basic Auth Credentials"
+    assert '"pass"' not in (finding.snippet or "") and ":pass@" not in (finding.snippet or "")

@@ -255,17 +255,20 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
             line_no = field(item, "line_number", where, integer, 0) + offset
             line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
             value = find_hashed(line, hashed) if hashed else None
-            if value and len(value) < MIN_LOCATED:
-                value = None  # the tool hashed only a prefix (`ghp`): nothing to scrub by value
             previous_line = lines[line_no - 2] if line_no >= 2 and line_no - 2 < len(lines) else ""
             if value and provably_not_a_credential(value, line, previous_line):
                 value = None  # a commit SHA in a trace tag stays readable everywhere
-            if value:
-                secrets.append(value)
+            # Shapes first (a `ghp_…` token is masked whole), then every occurrence of the
+            # located value on its line, however short (`pass` of `user:pass@`, repeated).
+            snippet = mask_line(line)
+            if value and len(value) >= MIN_LOCATED:
+                secrets.append(value)  # the Scrubber removes it everywhere if not word-like
                 snippet = mask_line(line.replace(value, mask(value)))
                 preview = mask(value)
+            elif value and len(value) >= 3:
+                snippet = snippet.replace(value, mask(value))
+                preview = "*****"  # too short to be the whole secret (`ghp`), or a short password
             else:
-                snippet = mask_line(line)
                 preview = "*****"
             previous = lines[line_no - 2] if line_no >= 2 and line_no - 2 < len(lines) else ""
             allowed = bool(_PRAGMA.search(line)) or bool(_PRAGMA_NEXT.search(previous))
