@@ -312,7 +312,22 @@ def _redact(target: str) -> str:
 
 
 def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> dict[str, Any]:
-    """What the ledger keeps of a run (findings.json + the manifest's digest)."""
+    """What the ledger keeps of a run (findings.json + the manifest's digest), including
+    what the run could not assess, so that the quarterly report closes a finding only on
+    a run that re-assessed it: each scanner's not-assessed items (for a scanner that ran
+    ok; a failed one assessed nothing), the paths no scanner was given
+    (`inventory.skipped`) and whether the run was interrupted. Each list keeps at most
+    `cap` entries; a longer one is cut and marked `…_capped`, and the quarterly report then
+    treats that scope as not fully assessed (fail closed)."""
+    cap = 500
+
+    def unassessed(s: Mapping[str, Any]) -> list[str]:
+        return sorted({str(n["item"]) for n in s["not_assessed"]}) if s["status"] == "ok" else []
+
+    skipped = [
+        {"path": s["path"], "category": s.get("category", "other")}
+        for s in (doc.get("inventory") or {}).get("skipped", [])
+    ]
     return {
         "started_at": doc["started_at"],
         "finished_at": doc["finished_at"],
@@ -322,12 +337,17 @@ def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> d
         "verdict": doc["verdict"],
         "manifest_digest": manifest_digest,
         "advisory_database": doc.get("advisory_database"),
+        "interrupted": doc.get("interrupted"),
+        "skipped": skipped[:cap],
+        "skipped_capped": len(skipped) > cap,
         "scanners": [
             {
                 "name": s["name"],
                 "status": s["status"],
                 "tool": s["tool"],
                 "not_assessed": len(s["not_assessed"]),
+                "unassessed": unassessed(s)[:cap],
+                "unassessed_capped": len(unassessed(s)) > cap,
             }
             for s in doc["scanners"]
         ],
@@ -339,6 +359,7 @@ def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> d
                 "title": f["title"],
                 "severity": f["severity"],
                 "path": f["location"]["path"],
+                "resource": f["location"].get("resource"),
                 "status": f.get("status", "active"),
                 "suppression": f.get("suppression"),
             }

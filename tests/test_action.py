@@ -135,6 +135,7 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
         "fail-on-incomplete": "true",
         "policy": "",
         "secret-key": "test-key",
+        "retention-days": "90",
         "vulndb-update": "false",
     }
     action = yaml.safe_load(ACTION.read_text())

@@ -1,8 +1,13 @@
 """The quarterly audit report: from the ledger's runs, what an auditor asks for.
 
 A finding (by fingerprint, per repository) is *opened* on the first run where it
-is active and *closed* on the first later run where it is not (fixed, or no
-longer reported); time to remediate is closed − opened in days. An SLA breach is
+is active and *closed* on the first later run that re-assessed it and did not
+report it active: a run re-assesses a finding when it was not interrupted, the
+finding's scanner ran with status ok, and its file (or dependency/resource) was
+neither among that scanner's not-assessed items nor skipped by discovery
+(excluded, ignored, unreadable…). A run that could not re-assess an open finding
+leaves it open, marked "not re-assessed in run N" — absence is not remediation.
+Time to remediate is closed − opened in days. An SLA breach is
 a finding closed later than its severity's SLA after it opened, or still open at
 quarter end and older than the SLA. Control status at quarter end is the last
 run's; its history is one cell per run.
@@ -14,7 +19,7 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +61,15 @@ def _day(ts: str) -> dt.date:
     return dt.date.fromisoformat(ts[:10])
 
 
+@dataclass(frozen=True)
+class Unassessed:
+    """A run in which an open finding was absent but could not have been reported."""
+
+    seq: int
+    day: dt.date
+    why: str
+
+
 @dataclass
 class Lifecycle:
     repo: str
@@ -66,6 +80,12 @@ class Lifecycle:
     path: str
     opened: dt.date
     closed: dt.date | None = None
+    tool: str = ""
+    resource: str | None = None
+    not_reassessed: list[Unassessed] = field(default_factory=list)
+    """Runs (while it was open) that did not report it and could not have: it stayed open."""
+    pending: Unassessed | None = None
+    """The latest such run when no run since reported it: open only because nothing looked."""
 
 
 @dataclass
@@ -91,8 +111,80 @@ class Quarter:
     """Runs before the quarter (to know what was open when it began)."""
 
 
+def _ancestors(path: str) -> Iterator[str]:
+    """`a/b/c.py` → `a/b/c.py`, `a/b`, `a`, `.`: a skipped or not-assessed folder covers its files."""
+    parts = [p for p in path.strip("/").split("/") if p not in ("", ".")]
+    for i in range(len(parts), 0, -1):
+        yield "/".join(parts[:i])
+    yield "."
+
+
+@dataclass
+class RunScope:
+    """What one run assessed, from its ledger record (see `record_from_findings_json`)."""
+
+    interrupted: str | None
+    scanners: dict[str, Mapping[str, Any]]
+    skipped: dict[str, str] | None
+    """Path → category of what discovery gave no scanner; None for records older than that."""
+    skipped_capped: bool
+    items: dict[str, set[str]]
+    """Per scanner that ran ok: its not-assessed items, and for a dependency label
+    `flask>=2 (requirements.txt:3)` also the requirement `flask>=2`."""
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> RunScope:
+        scanners = {str(s["name"]): s for s in record.get("scanners", [])}
+        items: dict[str, set[str]] = {}
+        for name, sc in scanners.items():
+            found: set[str] = set()
+            for item in sc.get("unassessed") or []:
+                found.add(item.strip("/") or ".")
+                if item.endswith(")") and " (" in item:
+                    found.add(item.rsplit(" (", 1)[0])
+            items[name] = found
+        skipped = (
+            {str(k["path"]).strip("/") or ".": str(k.get("category", "other")) for k in record["skipped"]}
+            if "skipped" in record
+            else None
+        )
+        return cls(record.get("interrupted"), scanners, skipped, bool(record.get("skipped_capped")), items)
+
+    def why_not(self, tool: str, path: str, resource: str | None) -> str | None:
+        """Why this run could not have reported a finding of `tool` at `path`, or None when
+        it assessed it (and so its absence means it is gone)."""
+        if self.interrupted:
+            return f"run interrupted ({self.interrupted})"
+        sc = self.scanners.get(tool)
+        if sc is None:
+            return f"{tool} did not run"
+        if sc.get("status") != "ok":
+            return f"{tool} {sc.get('status')}"
+        if "unassessed" not in sc:  # a record written before item lists were kept
+            if sc.get("not_assessed", 0):
+                return f"{tool}: {sc['not_assessed']} items not assessed (not listed in this record)"
+        elif sc.get("unassessed_capped"):
+            return f"{tool}: too many items not assessed to list"
+        else:
+            found = self.items.get(tool, set())
+            if resource and resource in found:
+                return f"{resource} not assessed by {tool}"
+            for place in _ancestors(path):
+                if place in found:
+                    return f"{place} not assessed by {tool}"
+        if self.skipped is not None:
+            if self.skipped_capped:
+                return "too many skipped paths to list"
+            for place in _ancestors(path):
+                if place in self.skipped:
+                    return f"{place} skipped ({self.skipped[place]})"
+        return None
+
+
 def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
-    """Open/close events of every finding, per repository, in run order."""
+    """Open/close events of every finding, per repository, in run order. An open finding
+    that a run does not report closes only when that run re-assessed it (`RunScope`);
+    otherwise it stays open and the run is recorded against it."""
     by_repo: dict[str, list[RunView]] = defaultdict(list)
     for r in runs:
         by_repo[r.repo].append(r)
@@ -103,13 +195,36 @@ def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
             active = {
                 f["fingerprint"]: f for f in run.record["findings"] if f.get("status", "active") == "active"
             }
+            reported = {f["fingerprint"] for f in run.record["findings"]}
+            scope: RunScope | None = None
             for fp, life in list(open_now.items()):
-                if fp not in active:
+                if fp in active:
+                    life.pending = None
+                    continue
+                why = None
+                if fp not in reported:  # reported but suppressed: assessed (see the docs)
+                    scope = scope or RunScope.of(run.record)
+                    why = scope.why_not(life.tool, life.path, life.resource)
+                if why is None:
                     life.closed = run.day
+                    life.pending = None
                     del open_now[fp]
+                else:
+                    life.pending = Unassessed(run.seq, run.day, why)
+                    life.not_reassessed.append(life.pending)
             for fp, f in active.items():
                 if fp not in open_now:
-                    life = Lifecycle(repo, fp, f["severity"], f["title"], f["rule_id"], f["path"], run.day)
+                    life = Lifecycle(
+                        repo,
+                        fp,
+                        f["severity"],
+                        f["title"],
+                        f["rule_id"],
+                        f["path"],
+                        run.day,
+                        tool=f.get("tool", ""),
+                        resource=f.get("resource"),
+                    )
                     open_now[fp] = life
                     out.append(life)
     return out
@@ -258,6 +373,36 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         if life.opened < q.start and (life.closed is None or life.closed >= q.start)
     )
     open_at_end = Counter(life.severity for life in still_open)
+    unassessed_at_end = Counter(life.severity for life in still_open if life.pending is not None)
+    # Runs of the quarter that could not re-assess findings open before them.
+    blind: dict[tuple[str, int], dict[str, Any]] = {}
+    for life in lives:
+        for mark in life.not_reassessed:
+            if not q.start <= mark.day <= q.end:
+                continue
+            entry = blind.setdefault(
+                (life.repo, mark.seq),
+                {
+                    "date": mark.day.isoformat(),
+                    "repo": life.repo,
+                    "seq": mark.seq,
+                    "why": Counter(),
+                    "by": Counter(),
+                },
+            )
+            entry["why"][mark.why] += 1
+            entry["by"][life.severity] += 1
+    not_reassessed_runs = [
+        {
+            "date": e["date"],
+            "repo": e["repo"],
+            "seq": e["seq"],
+            "findings": sum(e["by"].values()),
+            "by_severity": {sev: e["by"][sev] for sev in SEVERITIES if e["by"][sev]},
+            "reasons": [f"{why} ({n})" if n > 1 else why for why, n in e["why"].most_common()],
+        }
+        for e in sorted(blind.values(), key=lambda e: (e["date"], e["repo"], e["seq"]))
+    ]
     return {
         "quarter": q.quarter,
         "start": q.start.isoformat(),
@@ -286,6 +431,11 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
                 "days": days,
                 "sla": sla.get(life.severity),
                 "kind": kind,
+                "not_reassessed": (
+                    f"not re-assessed in run #{life.pending.seq} ({life.pending.day.isoformat()})"
+                    if life.pending is not None and kind == "still open"
+                    else None
+                ),
             }
             for life, days, kind in sorted(breaches, key=lambda b: (SEVERITIES.index(b[0].severity), -b[1]))
         ],
@@ -306,6 +456,36 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
             for r in runs
         ],
         "changes": changes,
+        "lifecycle": [
+            {
+                "severity": sev,
+                "open_at_start": open_at_start.get(sev, 0),
+                "opened": opened.get(sev, 0),
+                "closed": closed.get(sev, 0),
+                "open_at_end": open_at_end.get(sev, 0),
+                "not_reassessed_at_end": unassessed_at_end.get(sev, 0),
+            }
+            for sev in SEVERITIES
+        ],
+        "not_reassessed_runs": not_reassessed_runs,
+        "open_not_reassessed": [
+            {
+                "repo": life.repo,
+                "fingerprint": life.fingerprint,
+                "severity": life.severity,
+                "rule": life.rule_id,
+                "title": life.title,
+                "path": life.path,
+                "opened": life.opened.isoformat(),
+                "mark": f"not re-assessed in run #{life.pending.seq} ({life.pending.day.isoformat()})",
+                "why": life.pending.why,
+            }
+            for life in sorted(
+                (life for life in still_open if life.pending is not None),
+                key=lambda life: (SEVERITIES.index(life.severity), life.opened, life.repo, life.path),
+            )
+            if life.pending is not None
+        ],
         "severity_change": [
             {"severity": s, "open_at_start": open_at_start.get(s, 0), "open_at_end": open_at_end.get(s, 0)}
             for s in SEVERITIES
