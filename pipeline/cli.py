@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import os
@@ -159,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     rq.add_argument("-o", "--output", default="quarterly-report", help="output folder")
     rq.add_argument("--sla", help="days per severity, e.g. critical=7,high=30 (defaults: 7/30/90/180/365)")
     rq.add_argument("--no-pdf", action="store_true", help="HTML only")
+    rq.add_argument(
+        "--sign-key", help=f"Ed25519 private key (PEM) to sign the report's manifest; or ${evidence.KEY_ENV}"
+    )
     for p in (limp, lver, rq):
         p.add_argument("--ledger", required=True, help="SQLite path or postgresql:// URL")
 
@@ -438,15 +442,44 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     name = f"compliance-{args.quarter}"
     (folder / f"{name}.html").write_text(page, encoding="utf-8")
     out.print(f"{folder / (name + '.html')}: {q.quarter}, {len(q.runs)} runs", markup=False)
+    written = {f"{name}.html": page.encode("utf-8")}
     if not args.no_pdf:
-        (folder / f"{name}.pdf").write_bytes(quarterly.render_pdf(page))
+        pdf = quarterly.render_pdf(page)
+        (folder / f"{name}.pdf").write_bytes(pdf)
+        written[f"{name}.pdf"] = pdf
         out.print(f"{folder / (name + '.pdf')}", markup=False)
+    manifest = folder / f"{name}.manifest.json"
+    manifest_bytes = report_manifest(written, args.quarter, chain_heads, n_records, utc_now())
+    manifest.write_bytes(manifest_bytes)
+    key = _signing_key(args)
+    if key is not None:
+        signature = {
+            "algorithm": "ed25519",
+            "public_key": evidence.public_key_text(key),
+            "signature": base64.b64encode(key.sign(manifest_bytes)).decode(),
+        }
+        (folder / f"{name}.manifest.sig").write_text(json.dumps(signature, indent=2) + "\n")
+    out.print(f"{manifest}{' (signed)' if key is not None else ''}", markup=False)
     if broken:
         err.print(
             f"warning: the ledger chain is broken at {len(broken)} records (marked in the report)",
             markup=False,
         )
     return gate.EXIT_PASS if not broken else gate.EXIT_FINDINGS
+
+
+def report_manifest(files: dict[str, bytes], period: str, heads: list[str], records: int, now: str) -> bytes:
+    """The quarterly report's own manifest: each file's digest and the ledger it covers."""
+    doc = {
+        "schema": "compliance-pipeline/report-manifest/1",
+        "period": period,
+        "generated_at": now,
+        "ledger": {"records": records, "chain_heads": heads},
+        "files": {
+            n: {"sha256": evidence.sha256(data), "bytes": len(data)} for n, data in sorted(files.items())
+        },
+    }
+    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -32,7 +32,18 @@ REPO = "git@example.invalid:a/b.git"
 def _book(target: str, n: int = 5) -> ledger.Ledger:  # noqa: F811 - fixture name
     book = ledger.Ledger(target)
     for i in range(n):
-        findings = [{"fingerprint": f"f{i}", "severity": "high", "tool": "bandit", "rule_id": "B602"}]
+        findings = [
+            {
+                "fingerprint": f"f{i}",
+                "severity": "high",
+                "tool": "bandit",
+                "rule_id": "B602",
+                "title": "subprocess with shell=True",
+                "path": "app.py",
+                "status": "active",
+                "suppression": None,
+            }
+        ]
         book.append(
             REPO, f"run-{i}", f"2026-10-0{i + 1}T06:00:00Z", _record(f"2026-10-0{i + 1}", findings), KEY
         )
@@ -173,3 +184,34 @@ def test_cli_import_refuses_a_bundle_whose_signature_fails_and_verify_checks_hea
     assert gone.returncode == 1 and "NOT INTACT" in gone.stdout, gone.stdout
     still = _cli("ledger", "verify", "--ledger", db, "--key", str(pub))
     assert "0 records" in still.stdout  # without the printed head, an empty ledger is all it can say
+
+
+def test_the_quarterly_report_has_a_signed_manifest_and_states_the_chain_head(tmp_path: Path) -> None:
+    priv, _ = _keys(tmp_path)
+    db = str(tmp_path / "ledger.sqlite")
+    book = _book(db)
+    ((repo, (seq, digest)),) = book.heads().items()
+    book.close()
+    out = tmp_path / "report"
+    done = _cli(
+        "report",
+        "quarterly",
+        "--quarter",
+        "2026-Q4",
+        "--ledger",
+        db,
+        "--no-pdf",
+        "--sign-key",
+        str(priv),
+        "-o",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    html = (out / "compliance-2026-Q4.html").read_bytes()
+    assert f"{repo}={seq}:{digest}".encode() in html and b"covers 5 ledger records" in html
+    manifest = (out / "compliance-2026-Q4.manifest.json").read_bytes()
+    doc = json.loads(manifest)
+    assert doc["files"]["compliance-2026-Q4.html"]["sha256"] == __import__("hashlib").sha256(html).hexdigest()
+    assert doc["ledger"] == {"records": 5, "chain_heads": [f"{repo}={seq}:{digest}"]}
+    sig = json.loads((out / "compliance-2026-Q4.manifest.sig").read_text())
+    PUB.verify(__import__("base64").b64decode(sig["signature"]), manifest)  # raises if it does not verify
