@@ -154,8 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep = sub.add_parser("report", help="reports from the ledger")
     rsub = rep.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
-    rq = rsub.add_parser("quarterly", help="the quarterly audit report (HTML and PDF)")
-    rq.add_argument("--quarter", required=True, help="e.g. 2026-Q4")
+    rq = rsub.add_parser(
+        "quarterly",
+        help="the audit report of a quarter or any period (HTML and PDF)",
+        description="The audit report of a calendar quarter (--quarter) or any period (--from/--to, "
+        "e.g. a SOC 2 Type II window). A period not over on the report date (today, UTC) is "
+        "marked interim and its ages, SLA breaches, waiver expiries and gaps run to today.",
+    )
+    period = rq.add_mutually_exclusive_group(required=True)
+    period.add_argument("--quarter", help="a calendar quarter, e.g. 2026-Q4")
+    period.add_argument("--from", dest="period_from", metavar="YYYY-MM-DD", help="first day of the period")
+    rq.add_argument(
+        "--to", dest="period_to", metavar="YYYY-MM-DD", help="last day of the period (with --from)"
+    )
     rq.add_argument("--repo", help="only this repository (default: all)")
     rq.add_argument("-o", "--output", default="quarterly-report", help="output folder")
     rq.add_argument("--sla", help="days per severity, e.g. critical=7,high=30 (defaults: 7/30/90/180/365)")
@@ -415,14 +426,28 @@ def _sla(text: str | None) -> dict[str, int]:
 
 
 def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
-    try:
-        quarterly.quarter_bounds(args.quarter)
-    except ValueError as exc:
-        raise UsageError(f"--quarter: {exc}") from None
+    now = utc_now()  # the report date: a period not over on it is interim
+    today = dt.date.fromisoformat(now[:10])
+    if args.quarter is not None:
+        if args.period_to is not None:
+            raise UsageError("--to goes with --from, not with --quarter")
+        try:
+            period = quarterly.quarter_period(args.quarter)
+        except ValueError as exc:
+            raise UsageError(f"--quarter: {exc}") from None
+    else:
+        if args.period_to is None:
+            raise UsageError("--from needs --to (the last day of the period)")
+        try:
+            period = quarterly.date_period(args.period_from, args.period_to)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if today < period.start:
+        raise UsageError(f"the period {period.label} has not begun on the report date {today}")
     book = ledger.Ledger(args.ledger)
     try:
         broken = {(p.repo, p.seq) for p in book.verify()}
-        q = quarterly.load_quarter(book.records(), args.quarter, broken, args.repo)
+        q = quarterly.load_period(book.records(), period, broken, args.repo, today=today)
         chain_heads = [
             f"{repo}={seq}:{digest}"
             for repo, (seq, digest) in sorted(book.heads().items())
@@ -436,12 +461,13 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         "chain_heads": chain_heads,
         "chain_records": n_records,
     }
-    page = quarterly.render_html(summary, resources.templates_dir(), utc_now())
+    page = quarterly.render_html(summary, resources.templates_dir(), now)
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"compliance-{args.quarter}"
+    name = f"compliance-{period.label}"
     (folder / f"{name}.html").write_text(page, encoding="utf-8")
-    out.print(f"{folder / (name + '.html')}: {q.quarter}, {len(q.runs)} runs", markup=False)
+    interim = f", interim as of {q.until}" if q.interim else ""
+    out.print(f"{folder / (name + '.html')}: {q.quarter}, {len(q.runs)} runs{interim}", markup=False)
     written = {f"{name}.html": page.encode("utf-8")}
     if not args.no_pdf:
         pdf = quarterly.render_pdf(page)
@@ -449,7 +475,7 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         written[f"{name}.pdf"] = pdf
         out.print(f"{folder / (name + '.pdf')}", markup=False)
     manifest = folder / f"{name}.manifest.json"
-    manifest_bytes = report_manifest(written, args.quarter, chain_heads, n_records, utc_now())
+    manifest_bytes = report_manifest(written, period.label, chain_heads, n_records, now)
     manifest.write_bytes(manifest_bytes)
     key = _signing_key(args)
     if key is not None:

@@ -9,14 +9,23 @@ neither among that scanner's not-assessed items nor skipped by discovery
 leaves it open, marked "not re-assessed in run N" — absence is not remediation.
 Time to remediate is closed − opened in days. An SLA breach is
 a finding closed later than its severity's SLA after it opened, or still open at
-quarter end and older than the SLA. Control status at quarter end is the last
+the period's end and older than the SLA. Control status at the end is the last
 run's; its history is one cell per run.
+
+A period is a calendar quarter (`2026-Q4`) or any window of dates (`date_period`,
+for a SOC 2 Type II window of 6 to 12 months). A period not over on the report date
+is *interim*: ages, SLA breaches, waiver expiries and days without a scan run to the
+report date (`as_of`), not to the period's end. The report date is passed in, never
+read from a clock here. Days without a scan count every day of the period up to
+`as_of` with no run, before the first run and after the last alike; a control never
+PASS or FAIL in the period is never assessed (ERROR, MANUAL and NOT_ASSESSED alike).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -49,6 +58,38 @@ def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
     start = dt.date(year, 3 * q - 2, 1)
     end = (dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - dt.timedelta(days=1)
     return start, end
+
+
+@dataclass(frozen=True)
+class Period:
+    """The dates a report covers, both included, and the label its files are named by."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+def quarter_period(quarter: str) -> Period:
+    """'2026-q4' → Period('2026-Q4', 2026-10-01, 2026-12-31)."""
+    start, end = quarter_bounds(quarter)
+    return Period(f"{start.year}-Q{(start.month - 1) // 3 + 1}", start, end)
+
+
+def _date(text: str, what: str) -> dt.date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{what} {text!r} is not a date like 2026-06-01")
+
+
+def date_period(start: str, end: str) -> Period:
+    """`--from 2026-06-01 --to 2026-11-30` → Period('2026-06-01_2026-11-30', …)."""
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    return Period(f"{first.isoformat()}_{last.isoformat()}", first, last)
 
 
 def previous_quarter(quarter: str) -> str:
@@ -103,12 +144,25 @@ class RunView:
 
 @dataclass
 class Quarter:
+    """A period's runs as loaded (a quarter or any window: `quarter` is its label)."""
+
     quarter: str
     start: dt.date
     end: dt.date
     runs: list[RunView] = field(default_factory=list)
     before: list[RunView] = field(default_factory=list)
-    """Runs before the quarter (to know what was open when it began)."""
+    """Runs before the period (to know what was open when it began)."""
+    as_of: dt.date | None = None
+    """The date ages, expiries and gaps run to: the report date when the period is not
+    over on it (interim), else the period's end. None means the period's end."""
+
+    @property
+    def until(self) -> dt.date:
+        return self.as_of if self.as_of is not None else self.end
+
+    @property
+    def interim(self) -> bool:
+        return self.until < self.end
 
 
 def _ancestors(path: str) -> Iterator[str]:
@@ -258,7 +312,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
             if limit is not None and days > limit:
                 breaches.append((life, days, "closed late"))
         elif life.closed is None or life.closed > q.end:
-            age = (q.end - life.opened).days
+            age = (q.until - life.opened).days
             if limit is not None and age > limit:
                 breaches.append((life, age, "still open"))
     remediation = [
@@ -293,25 +347,42 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
                 "evidence_runs": entry["evidence"],
             }
         )
-    never = [
-        f"{fw} {c['id']}"
+    # Never assessed: no run of the period evidenced it (never PASS or FAIL).
+    never_rows = [
+        {"control": f"{fw} {c['id']}", "counts": c["counts"]}
         for fw, rows in frameworks.items()
         for c in rows
-        if set(c["counts"]) <= {"NOT_ASSESSED"}
+        if c["evidence_runs"] == 0
     ]
-    # Coverage gaps.
-    last_day = min(q.end, max((r.day for r in runs), default=q.end))
+    never = [row["control"] for row in never_rows]
+    # Coverage gaps: every day of the period up to `until` without a run, before the
+    # first run and after the last included.
     scanned_days = {r.day for r in runs}
     gaps = [
         q.start + dt.timedelta(days=i)
-        for i in range((last_day - q.start).days + 1)
+        for i in range((q.until - q.start).days + 1)
         if q.start + dt.timedelta(days=i) not in scanned_days
     ]
+    gap_ranges: list[dict[str, Any]] = []
+    for day in gaps:
+        if gap_ranges and dt.date.fromisoformat(gap_ranges[-1]["last"]) + dt.timedelta(days=1) == day:
+            gap_ranges[-1]["last"] = day.isoformat()
+            gap_ranges[-1]["days"] += 1
+        else:
+            gap_ranges.append({"first": day.isoformat(), "last": day.isoformat(), "days": 1})
     failed_scanners = [
         (r.record["started_at"], r.repo, s["name"])
         for r in runs
         for s in r.record["scanners"]
         if s["status"] == "failed"
+    ]
+    ran: Counter[str] = Counter(s["name"] for r in runs for s in r.record["scanners"])
+    failures: dict[str, list[str]] = defaultdict(list)
+    for when, _repo, name in failed_scanners:
+        failures[name].append(when[:10])
+    scanner_failures = [
+        {"scanner": name, "failed": len(days), "runs": ran[name], "first": min(days), "last": max(days)}
+        for name, days in sorted(failures.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     # Waiver register, from the runs' suppressed findings.
     waivers: dict[tuple[str, str], dict[str, Any]] = {}
@@ -342,7 +413,9 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
             {
                 **w,
                 "findings": len(w["findings"]),
-                "state": "expired" if expires and expires < q.end else "active",
+                # As `suppress` decides: a waiver expiring on a day still holds that day.
+                "state": "expired" if expires and expires < q.until else "active",
+                "expires_in_period": bool(expires and q.until <= expires < q.end),
                 "created_this_quarter": q.start <= w["first_seen"] <= q.end,
             }
         )
@@ -405,8 +478,11 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
     ]
     return {
         "quarter": q.quarter,
+        "period": q.quarter,
         "start": q.start.isoformat(),
         "end": q.end.isoformat(),
+        "as_of": q.until.isoformat(),
+        "interim": q.interim,
         "repos": sorted({r.repo for r in runs}),
         "run_count": len(runs),
         "first_run": runs[0].record["started_at"] if runs else None,
@@ -441,8 +517,11 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         ],
         "waivers": sorted(register, key=lambda w: (w["state"], w["repo"], str(w["source"]))),
         "gap_days": [d.isoformat() for d in gaps],
+        "gap_ranges": gap_ranges,
         "failed_scanners": failed_scanners,
+        "scanner_failures": scanner_failures,
         "never_assessed": never,
+        "never_assessed_controls": never_rows,
         "evidence": [
             {
                 "date": r.record["started_at"],
@@ -512,10 +591,27 @@ def load_quarter(
     quarter: str,
     broken: set[tuple[str, int]],
     repo: str | None = None,
+    today: dt.date | None = None,
 ) -> Quarter:
     """The quarter's runs (and earlier ones, for what was already open) from ledger records."""
-    start, end = quarter_bounds(quarter)
-    q = Quarter(quarter, start, end)
+    return load_period(records, quarter_period(quarter), broken, repo, today=today)
+
+
+def load_period(
+    records: Iterable[tuple[str, int, str, dict[str, Any]]],
+    period: Period,
+    broken: set[tuple[str, int]],
+    repo: str | None = None,
+    today: dt.date | None = None,
+) -> Quarter:
+    """The period's runs (and earlier ones, for what was already open) from ledger records.
+    `today` is the report date: a period not over on it is interim and figures run to it;
+    None reports as of the period's end (a past period, or a replay)."""
+    start, end = period.start, period.end
+    if today is not None and today < start:
+        raise ValueError(f"the period {period.label} has not begun on the report date {today}")
+    as_of = today if today is not None and today < end else None
+    q = Quarter(period.label, start, end, as_of=as_of)
     for name, seq, digest, record in records:
         if repo is not None and name != repo:
             continue
