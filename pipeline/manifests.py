@@ -527,23 +527,31 @@ def _python_marker(constraint: object) -> str | None:
 _VCS_OR_LOCAL = ("git", "hg", "svn", "bzr", "path", "file", "url")
 
 
+def _table_version(base: Dependency, spec: object, marker: str | None, kind: str) -> str | Dependency:
+    """The version constraint of a Poetry or Pipfile entry (`"^1.2"` or `{version = …}`),
+    or the entry as unauditable (a VCS or local source, a version of the wrong type)."""
+    if isinstance(spec, str):
+        return spec
+    if not isinstance(spec, dict):
+        return replace(base, unauditable=f"not a {kind} specification ({_type(spec)})")
+    local = next((k for k in _VCS_OR_LOCAL if k in spec), None)
+    if local:
+        return replace(base, marker=marker, unauditable=f"a {local} dependency, not a registry release")
+    version = spec.get("version", "*")
+    if not isinstance(version, str):
+        return replace(base, marker=marker, unauditable=f"its version is not a string ({_type(version)})")
+    return version
+
+
 def _poetry_dependency(name: str, spec: object, source: str, line: int | None) -> Dependency:
     requirement = _redact(f"{name} = {_inline(spec)}")
     base = Dependency(canonical_name(name), source, line=line, requirement=requirement)
     marker = None
-    if isinstance(spec, str):
-        version = spec
-    elif isinstance(spec, dict):
-        python, markers = spec.get("python"), spec.get("markers")
-        marker = _all_of(_python_marker(python), _marker(markers))
-        local = next((k for k in _VCS_OR_LOCAL if k in spec), None)
-        if local:
-            return replace(base, marker=marker, unauditable=f"a {local} dependency, not a registry release")
-        version = spec.get("version", "*")
-        if not isinstance(version, str):
-            return replace(base, marker=marker, unauditable=f"its version is not a string ({_type(version)})")
-    else:
-        return replace(base, unauditable=f"not a Poetry dependency specification ({_type(spec)})")
+    if isinstance(spec, dict):
+        marker = _all_of(_python_marker(spec.get("python")), _marker(spec.get("markers")))
+    version = _table_version(base, spec, marker, "Poetry dependency")
+    if isinstance(version, Dependency):
+        return version
     pep440, why = _poetry_specifier(version)
     audit_lock = "audit its poetry.lock instead"
     if why:
@@ -955,20 +963,13 @@ def _pipfile_dependency(name: str, spec: object, source: str, line: int | None) 
     requirement = _redact(f"{name} = {_inline(spec)}")
     base = Dependency(canonical_name(name), source, line=line, requirement=requirement)
     marker = None
-    if isinstance(spec, str):
-        version = spec
-    elif isinstance(spec, dict):
+    if isinstance(spec, dict):
         conditions = [spec["markers"]] if isinstance(spec.get("markers"), str) else []
         conditions += [f"{k} {spec[k]}" for k in _MARKER_VARIABLES if isinstance(spec.get(k), str)]
         marker = _all_of(*(_marker(c) for c in conditions))
-        local = next((k for k in _VCS_OR_LOCAL if k in spec), None)
-        if local:
-            return replace(base, marker=marker, unauditable=f"a {local} dependency, not a registry release")
-        version = spec.get("version", "*")
-        if not isinstance(version, str):
-            return replace(base, marker=marker, unauditable=f"its version is not a string ({_type(version)})")
-    else:
-        return replace(base, unauditable=f"not a Pipfile package specification ({_type(spec)})")
+    version = _table_version(base, spec, marker, "Pipfile package")
+    if isinstance(version, Dependency):
+        return version
     constraint = version.strip()
     if constraint == "*":
         constraint = ""

@@ -828,6 +828,25 @@ def find_hashed(line: str, sha1_hex: str, max_line: int = 2000, max_secret: int 
     return None
 
 
+_HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+"""A full git object id (SHA-1 or SHA-256): a shorter hex string is not told apart."""
+_COMMIT_KEY = re.compile(r"(?i)(?:^|[^a-z])(git_?commit|commit(_?sha|_?id)?|revision)[\"']?\s*[:=]")
+_COMMIT_TAG = re.compile(r"(?i)\bKey\s*:\s*[\"']?(git_?commit|commit(_?sha|_?id)?|revision)\b")
+
+
+def commit_id(value: str, line: str, previous: str) -> bool:
+    """Whether a value detect-secrets reported is a git commit in a trace tag
+    (`git_commit = "…"`, yor's tags; CloudFormation's `- Key: git_commit` / `Value: "…"`):
+    the finding stays, but the value is not scrubbed as a secret. Stricter than the
+    masking rule (`_hash_context`): a full object id under a commit key only."""
+    if not _HEX_ID.fullmatch(value):
+        return False
+    head = line[: line.find(value)] if value in line else line
+    return bool(_COMMIT_KEY.search(head)) or (
+        bool(_COMMIT_TAG.search(previous)) and bool(re.match(r"\s*Value\s*:", line))
+    )
+
+
 MIN_SCRUB = 8
 _WORDLIKE = re.compile(r"[A-Za-z]+|[a-z]+(?:[_.-][a-z]+)*")
 

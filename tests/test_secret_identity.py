@@ -104,3 +104,14 @@ def test_every_occurrence_of_a_short_secret_on_its_line_is_masked(tmp_path: Path
     (finding,) = run.report.findings  # type: ignore[attr-defined]
     assert finding.rule_id == "Basic Auth Credentials"
     assert '"pass"' not in (finding.snippet or "") and ":pass@" not in (finding.snippet or "")
+
+
+def test_only_a_full_commit_id_under_a_commit_key_escapes_the_scrub() -> None:
+    from pipeline.redact import commit_id
+
+    sha = "8957" * 10  # a 40-hex object id
+    assert commit_id(sha, f'    git_commit = "{sha}"', "")
+    assert commit_id(sha, f'      Value: "{sha}"', "    - Key: git_commit")
+    assert not commit_id(sha, f'  api_key = "{sha}"', "")
+    assert not commit_id(sha, f'  sha = "{sha}"', "")  # too generic a key to exempt a detected secret
+    assert not commit_id(sha[:32], f'  git_commit = "{sha[:32]}"', "")  # not an object id

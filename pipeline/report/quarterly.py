@@ -292,6 +292,23 @@ def _p90(values: list[float]) -> float | None:
     return ordered[rank - 1]
 
 
+def _life_row(life: Lifecycle) -> dict[str, Any]:
+    """The columns every list of findings in the report shares."""
+    return {
+        "repo": life.repo,
+        "fingerprint": life.fingerprint,
+        "severity": life.severity,
+        "rule": life.rule_id,
+        "title": life.title,
+        "path": life.path,
+        "opened": life.opened.isoformat(),
+    }
+
+
+def _not_reassessed(pending: Unassessed) -> str:
+    return f"not re-assessed in run #{pending.seq} ({pending.day.isoformat()})"
+
+
 def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
     """Every figure of the report, as plain values (the template only lays them out)."""
     runs = sorted(q.runs, key=lambda r: (r.record["started_at"], r.repo))
@@ -496,19 +513,13 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         "remediation": remediation,
         "breaches": [
             {
-                "repo": life.repo,
-                "fingerprint": life.fingerprint,
-                "severity": life.severity,
-                "rule": life.rule_id,
-                "title": life.title,
-                "path": life.path,
-                "opened": life.opened.isoformat(),
+                **_life_row(life),
                 "closed": life.closed.isoformat() if life.closed else None,
                 "days": days,
                 "sla": sla.get(life.severity),
                 "kind": kind,
                 "not_reassessed": (
-                    f"not re-assessed in run #{life.pending.seq} ({life.pending.day.isoformat()})"
+                    _not_reassessed(life.pending)
                     if life.pending is not None and kind == "still open"
                     else None
                 ),
@@ -549,14 +560,8 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         "not_reassessed_runs": not_reassessed_runs,
         "open_not_reassessed": [
             {
-                "repo": life.repo,
-                "fingerprint": life.fingerprint,
-                "severity": life.severity,
-                "rule": life.rule_id,
-                "title": life.title,
-                "path": life.path,
-                "opened": life.opened.isoformat(),
-                "mark": f"not re-assessed in run #{life.pending.seq} ({life.pending.day.isoformat()})",
+                **_life_row(life),
+                "mark": _not_reassessed(life.pending),
                 "why": life.pending.why,
             }
             for life in sorted(

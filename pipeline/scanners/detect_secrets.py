@@ -32,7 +32,7 @@ from typing import Any
 from pipeline import fingerprint as fp
 from pipeline.discover import LONG_LINE, FileInfo
 from pipeline.model import Finding, Location, NotAssessed, Suppression
-from pipeline.redact import find_hashed, mask, mask_line
+from pipeline.redact import commit_id, find_hashed, mask, mask_line
 from pipeline.runner import ToolRun
 from pipeline.scanners.base import (
     Context,
@@ -199,24 +199,6 @@ def _rank(f: Finding) -> tuple[bool, bool, int, str]:
     return (f.suppression is not None, line is None, line or 0, f.snippet or "")
 
 
-_HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-"""A full git object id (SHA-1 or SHA-256): a shorter hex string is not told apart."""
-_COMMIT_KEY = re.compile(r"(?i)(?:^|[^a-z])(git_?commit|commit(_?sha|_?id)?|revision)[\"']?\s*[:=]")
-_COMMIT_TAG = re.compile(r"(?i)\bKey\s*:\s*[\"']?(git_?commit|commit(_?sha|_?id)?|revision)\b")
-
-
-def provably_not_a_credential(value: str, line: str, previous: str) -> bool:
-    """A hex value that is a git commit in a trace tag (`git_commit = "…"`, yor's tags;
-    CloudFormation's `- Key: git_commit` / `Value: "…"`): detect-secrets reports it as a
-    Hex High Entropy String; the finding stays, but it is not scrubbed as a secret."""
-    if not _HEX_ID.fullmatch(value):
-        return False
-    head = line[: line.find(value)] if value in line else line
-    return bool(_COMMIT_KEY.search(head)) or (
-        bool(_COMMIT_TAG.search(previous)) and bool(re.match(r"\s*Value\s*:", line))
-    )
-
-
 def _target_path(filename: str, job: Job) -> tuple[str, int]:
     staged = job.staged.get(relpath(filename))
     if staged is not None:
@@ -256,7 +238,7 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
             line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
             value = find_hashed(line, hashed) if hashed else None
             previous_line = lines[line_no - 2] if line_no >= 2 and line_no - 2 < len(lines) else ""
-            if value and provably_not_a_credential(value, line, previous_line):
+            if value and commit_id(value, line, previous_line):
                 value = None  # a commit SHA in a trace tag stays readable everywhere
             # Shapes first (a `ghp_…` token is masked whole), then every occurrence of the
             # located value on its line, however short (`pass` of `user:pass@`, repeated).
