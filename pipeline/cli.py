@@ -27,6 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from pipeline import (
     __version__,
@@ -99,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--baseline", help="baseline file: only findings not in it count")
     scan.add_argument("--waivers", help="waivers file (default: compliance-waivers.yaml in PATH)")
+    scan.add_argument("--branch", help="the branch this run is of (default: git's current branch)")
+    scan.add_argument(
+        "--default-branch",
+        help="the repository's default branch; the quarterly report covers its runs (default: origin/HEAD)",
+    )
+    scan.add_argument(
+        "--attestations",
+        help="attestations for manual controls (default: compliance-attestations.yaml in PATH)",
+    )
     scan.add_argument(
         "--fail-on-incomplete",
         action=argparse.BooleanOptionalAction,
@@ -120,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     bcreate = bsub.add_parser("create", help="scan PATH and write its findings' fingerprints")
     bcreate.add_argument("path", nargs="?", default=".", help="the repository (default: .)")
     bcreate.add_argument("-o", "--output", help="baseline file (default: PATH/.compliance-baseline.json)")
+    bcreate.add_argument("--owner", required=True, help="who owns the accepted risk (required)")
+    bcreate.add_argument("--reason", required=True, help="why the findings are accepted (required)")
+    bcreate.add_argument(
+        "--review-by",
+        metavar="YYYY-MM-DD",
+        help="when the acceptance must be reviewed; after it the findings count again "
+        "(default and limit: waiver-max-days from today)",
+    )
+    bcreate.add_argument("--by", dest="created_by", help="who creates the baseline (default: the owner)")
+    bcreate.add_argument(
+        "--approved-by", help="who approved the acceptance (recommended; flagged when missing)"
+    )
     hook = sub.add_parser("hook", help="pre-commit entry: scan only the given files")
     hook.add_argument("files", nargs="*", help="the staged files pre-commit passes")
     hook.add_argument("-o", "--output", help="also write an evidence bundle here")
@@ -168,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", dest="period_to", metavar="YYYY-MM-DD", help="last day of the period (with --from)"
     )
     rq.add_argument("--repo", help="only this repository (default: all)")
+    rq.add_argument(
+        "--branch",
+        help="only this branch's runs (default: each repository's default branch; "
+        "other branches' runs are listed apart)",
+    )
     rq.add_argument("-o", "--output", default="quarterly-report", help="output folder")
     rq.add_argument("--sla", help="days per severity, e.g. critical=7,high=30 (defaults: 7/30/90/180/365)")
     rq.add_argument("--no-pdf", action="store_true", help="HTML only")
@@ -243,6 +270,11 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
         changes["baseline"] = str(Path(args.baseline).resolve())
     if getattr(args, "waivers", None):
         changes["waivers"] = str(Path(args.waivers).resolve())
+    for flag in ("branch", "default_branch"):
+        if getattr(args, flag, None):
+            changes[flag.replace("_", "-")] = getattr(args, flag)
+    if getattr(args, "attestations", None):
+        changes["attestations"] = str(Path(args.attestations).resolve())
     if getattr(args, "frameworks", None):
         changes["frameworks"] = tuple(f.strip() for f in args.frameworks.split(",") if f.strip())
     if getattr(args, "fail_on_incomplete", None) is not None:
@@ -447,7 +479,7 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     book = ledger.Ledger(args.ledger)
     try:
         broken = {(p.repo, p.seq) for p in book.verify()}
-        q = quarterly.load_period(book.records(), period, broken, args.repo, today=today)
+        q = quarterly.load_period(book.records(), period, broken, args.repo, today=today, branch=args.branch)
         chain_heads = [
             f"{repo}={seq}:{digest}"
             for repo, (seq, digest) in sorted(book.heads().items())
@@ -513,14 +545,39 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not target.is_dir():
         raise UsageError(f"PATH {args.path}: not a folder")
     cfg = replace(_effective_config(args, target), baseline=None)
+    today = dt.date.fromisoformat(utc_now()[:10])
+    longest = today + dt.timedelta(days=cfg.waiver_max_days)
+    try:
+        review_by = dt.date.fromisoformat(args.review_by) if args.review_by else longest
+    except ValueError:
+        raise UsageError(f"--review-by {args.review_by!r} is not a YYYY-MM-DD date") from None
+    if not today <= review_by <= longest:
+        raise UsageError(f"--review-by {review_by}: must be between today and {longest} (waiver-max-days)")
+    if not args.owner.strip() or not args.reason.strip():
+        raise UsageError("--owner and --reason must not be empty: accepted risk needs both on record")
     result = _execute(target, cfg, err, err.is_terminal, None)
     if result.report.incomplete:
         print_summary(result.report, out)
         err.print("error: the scan is incomplete; a baseline would accept what was not checked", markup=False)
         return gate.EXIT_INCOMPLETE
     dest = Path(args.output) if args.output else target / suppress.DEFAULT_BASELINE
-    dest.write_text(suppress.baseline_text(result.report.active_findings), encoding="utf-8")
-    out.print(f"baseline of {len(result.report.active_findings)} findings written to {dest}", markup=False)
+    text = suppress.baseline_text(
+        result.report.active_findings,
+        owner=args.owner.strip(),
+        reason=args.reason.strip(),
+        created_at=result.report.started_at,
+        created_by=args.created_by or args.owner,
+        review_by=review_by,
+        approved_by=args.approved_by,
+    )
+    dest.write_text(text, encoding="utf-8")
+    out.print(
+        f"baseline of {len(result.report.active_findings)} findings accepted by {args.owner} "
+        f"until review on {review_by} written to {dest}",
+        markup=False,
+    )
+    if not args.approved_by:
+        err.print("warning: no --approved-by: the acceptance has no approver on record", markup=False)
     return gate.EXIT_PASS
 
 
@@ -710,6 +767,7 @@ _STATUS_STYLE = {
     "ERROR": "bold magenta",
     "NOT_ASSESSED": "yellow",
     "MANUAL": "dim",
+    "ATTESTED": "blue",
 }
 
 
@@ -726,7 +784,13 @@ def cmd_controls(args: argparse.Namespace, out: Console, err: Console) -> int:
     table = Table("framework", "control", "status", "title", "reason", title="Controls")
     for c in rows:
         style = _STATUS_STYLE.get(c["status"], "")
-        table.add_row(c["framework"], c["control_id"], f"[{style}]{c['status']}[/]", c["title"], c["reason"])
+        # Text, not markup: a reason may quote an attestation from the scanned repository.
+        table.add_row(
+            *(Text(str(v)) for v in (c["framework"], c["control_id"])),
+            Text(str(c.get("label") or c["status"]), style=style),
+            Text(str(c["title"])),
+            Text(str(c["reason"])),
+        )
     out.print(table)
     return gate.EXIT_PASS
 

@@ -45,6 +45,8 @@ OPERATOR_ONLY = MappingProxyType(
         "vulndb-warn-days": "it decides how old the advisory data may be",
         "vulndb-max-days": "it decides how old the advisory data may be",
         "ledger": "it writes outside the repository",
+        "branch": "it decides which history the run is filed in",
+        "default-branch": "it decides which history the run is filed in",
         "waiver-max-days": "it decides how long a waiver may last",
         "fail-on-incomplete": "it decides whether an incomplete scan fails",
         "min-backup-retention-days": "it is the organisation's backup policy, checked by CPL_AWS_13",
@@ -58,6 +60,7 @@ REPOSITORY_KEYS = (
     "jobs",
     "max-file-size",
     "waivers",
+    "attestations",
     "baseline",
     "allow-inline-suppressions",
     "frameworks",
@@ -129,12 +132,19 @@ class Config:
     """RDS automated backup retention our policy CPL_AWS_13 requires."""
     waivers: str = "compliance-waivers.yaml"
     """Relative to the scanned folder; a missing file means no waivers."""
+    attestations: str = "compliance-attestations.yaml"
+    """Relative to the scanned folder; a missing file means no attestations."""
     baseline: str | None = None
     waiver_max_days: int = 90
     allow_inline_suppressions: bool = True
     fail_on_incomplete: bool = True
     ledger: str | None = None
     """Append every run to this ledger (SQLite path or postgresql:// URL)."""
+    branch: str | None = None
+    """The branch the run is of (the Action passes it: a pull request's checkout is
+    detached); unset: git's current branch."""
+    default_branch: str | None = None
+    """The repository's default branch (the Action knows it); unset: origin/HEAD, if any."""
     frameworks: tuple[str, ...] = ()
     """Compliance frameworks to evaluate (ids of policies/controls/*.yaml); empty: all."""
     python_versions: tuple[str, ...] = ()
@@ -185,12 +195,15 @@ class Config:
             "python-versions": list(self.python_versions),
             "platforms": list(self.platforms),
             "waivers": self.waivers,
+            "attestations": self.attestations,
             "baseline": self.baseline,
             "waiver-max-days": self.waiver_max_days,
             "allow-inline-suppressions": self.allow_inline_suppressions,
             "fail-on-incomplete": self.fail_on_incomplete,
             "frameworks": list(self.frameworks),
             "ledger": "set" if self.ledger else None,
+            "branch": self.branch,
+            "default-branch": self.default_branch,
             "set-by-repository": sorted(k for k in self.origins if self.from_repository(k)),
             "policy": {s.key: s.value for s in self.policy.settings()},
             "scanners": {
@@ -268,7 +281,7 @@ def _narrows(key: str, flat: Mapping[str, Any], base: Mapping[str, Any]) -> bool
         return bool(value)
     if key == "allow-inline-suppressions":
         return value is True and default is not True
-    if key == "waivers":
+    if key in ("waivers", "attestations"):
         return value != default
     return False
 
@@ -282,7 +295,7 @@ def _check(key: str, raw: Any) -> Any:
             return Severity.parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{key}: {exc}") from None
-    if k in ("output", "vulndb", "waivers", "baseline"):
+    if k in ("output", "vulndb", "waivers", "attestations", "baseline"):
         _expect(key, raw, str, "a folder path" if k == "output" else "a file path")
         if not raw.strip():
             raise ConfigError(f"{key}: must not be empty")
@@ -333,6 +346,11 @@ def _check(key: str, raw: Any) -> Any:
     if k == "ledger":
         _expect(key, raw, str, "a SQLite path or a postgresql:// URL")
         return raw
+    if k in ("branch", "default-branch"):
+        _expect(key, raw, str, "a branch name")
+        if not raw.strip():
+            raise ConfigError(f"{key}: must not be empty")
+        return raw.strip()
     if k == "frameworks":
         _expect(key, raw, list, "a list of framework ids")
         return tuple(str(x) for x in raw)
@@ -367,11 +385,14 @@ FIELDS = MappingProxyType(
         "vulndb-max-days": "vulndb_max_days",
         "min-backup-retention-days": "min_backup_retention_days",
         "waivers": "waivers",
+        "attestations": "attestations",
         "baseline": "baseline",
         "waiver-max-days": "waiver_max_days",
         "allow-inline-suppressions": "allow_inline_suppressions",
         "fail-on-incomplete": "fail_on_incomplete",
         "ledger": "ledger",
+        "branch": "branch",
+        "default-branch": "default_branch",
         "frameworks": "frameworks",
         "python-versions": "python_versions",
         "platforms": "platforms",
@@ -490,7 +511,7 @@ def load(
         cfg = replace(cfg, repository_file=name)
         if pol.repository_config:
             cfg = from_mapping(table, names, name, cfg, trust=REPOSITORY)
-            for key in ("output", "waivers", "baseline"):
+            for key in ("output", "waivers", "attestations", "baseline"):
                 value = getattr(cfg, key)
                 if cfg.from_repository(key) and value and not _inside(target, value):
                     raise ConfigError(

@@ -6,10 +6,13 @@ Data (all under policies/, validated here with errors that name the file and key
 - pack.yaml: our own checkov policies (id, title, domain, severity, rationale, remediation);
 - controls/<framework>.yaml: controls and the domains or rule ids that evidence them.
 
-Status of a control in a run: MANUAL (needs human evidence); FAIL (an active
-finding of its rules); ERROR (a scanner that evidences it failed or left
-something not assessed); PASS (its rules ran on something in scope, nothing
-found); NOT_ASSESSED (nothing in scope, e.g. no Terraform). Only PASS passes.
+Status of a control in a run: MANUAL (needs human evidence: none, or its attestation
+is overdue); ATTESTED (a current attestation says it passed: human evidence, shown
+apart from PASS); FAIL (an active or accepted finding of its rules, or an attestation
+that says it failed; "FAIL — 12 accepted" when only accepted risk fails it); ERROR (a
+scanner that evidences it failed or left something not assessed); PASS (its rules ran
+on something in scope, nothing found); NOT_ASSESSED (nothing in scope, e.g. no
+Terraform). Only PASS passes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import yaml
 
 from pipeline.model import (
+    Attestation,
     ControlResult,
     ControlStatus,
     RunReport,
@@ -229,27 +233,50 @@ def load(policies: Path) -> Catalog:
     )
 
 
-def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanResult]) -> ControlResult:
-    def result(status: ControlStatus, reason: str, found: tuple[str, ...] = ()) -> ControlResult:
+def _manual(control: Control, attestation: Attestation | None, today: str) -> ControlResult:
+    def result(status: ControlStatus, reason: str) -> ControlResult:
         return ControlResult(
-            control.framework, control.id, control.title, status, reason, found, tuple(scanners)
+            control.framework, control.id, control.title, status, reason, attestation=attestation
+        )
+
+    a = attestation
+    if a is None:
+        return result(ControlStatus.MANUAL, "needs human evidence: no attestation")
+    by = f"{a.updated_by} on {a.updated}"
+    if a.due < today:
+        return result(
+            ControlStatus.MANUAL, f"attestation overdue since {a.due} (last by {by}, {a.frequency})"
+        )
+    what = f"{a.explanation} (evidence: {a.evidence}; due {a.due})"
+    if a.passed:
+        return result(ControlStatus.ATTESTED, f"attested by {by}: {what}")
+    return result(ControlStatus.FAIL, f"attested as failing by {by}: {what}")
+
+
+def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanResult]) -> ControlResult:
+    def result(
+        status: ControlStatus, reason: str, found: tuple[str, ...] = (), accepted: tuple[str, ...] = ()
+    ) -> ControlResult:
+        return ControlResult(
+            control.framework, control.id, control.title, status, reason, found, tuple(scanners), accepted
         )
 
     rules, whole = catalog.evidence(control)
     scanners = sorted(whole | ({CHECKOV} if rules else set()))
-    if control.manual:
-        return result(ControlStatus.MANUAL, "needs human evidence")
     relevant = [results[s] for s in scanners if s in results]
-    failing = tuple(
-        sorted(
-            f.fingerprint
-            for r in relevant
-            for f in r.findings
-            if f.active and (f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules))
-        )
-    )
-    if failing:
-        return result(ControlStatus.FAIL, f"{len(failing)} active findings", failing)
+    mine = [
+        f
+        for r in relevant
+        for f in r.findings
+        if f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules)
+    ]
+    failing = tuple(sorted(f.fingerprint for f in mine if f.active))
+    accepted = tuple(sorted(f.fingerprint for f in mine if f.accepted))
+    if failing or accepted:
+        parts = [f"{len(failing)} active findings"] if failing else []
+        if accepted:
+            parts.append(f"{len(accepted)} accepted findings (baseline: accepted risk, still open)")
+        return result(ControlStatus.FAIL, "; ".join(parts), failing, accepted)
     broken = [
         f"{r.scanner} failed"
         if r.status is Status.FAILED
@@ -276,12 +303,27 @@ def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanRes
     )
 
 
-def evaluate(report: RunReport, catalog: Catalog) -> tuple[ControlResult, ...]:
-    """Every control of every framework, from the run's scanner results."""
+def evaluate(
+    report: RunReport, catalog: Catalog, attestations: tuple[Attestation, ...] = ()
+) -> tuple[ControlResult, ...]:
+    """Every control of every framework, from the run's scanner results; a manual control
+    from its attestation, judged on the run's day."""
     results = {r.scanner: r for r in report.results}
+    attested = {(a.framework, a.control_id): a for a in attestations}
+    today = report.started_at[:10]
     return tuple(
-        _status_of(control, catalog, results) for fw in catalog.frameworks.values() for control in fw.controls
+        _manual(control, attested.get((control.framework, control.id)), today)
+        if control.manual
+        else _status_of(control, catalog, results)
+        for fw in catalog.frameworks.values()
+        for control in fw.controls
     )
+
+
+def manual_controls(catalog: Catalog) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """(manual (framework, control) pairs, every pair): what an attestation may name."""
+    every = {(fw.id, c.id): c for fw in catalog.frameworks.values() for c in fw.controls}
+    return frozenset(k for k, c in every.items() if c.manual), frozenset(every)
 
 
 def select(catalog: Catalog, frameworks: tuple[str, ...]) -> Catalog:

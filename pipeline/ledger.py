@@ -371,10 +371,21 @@ def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> d
                 "control_id": c["control_id"],
                 "title": c["title"],
                 "status": c["status"],
+                "accepted": len(c.get("accepted") or ()),
+                "label": c.get("label") or c["status"],
+                "attestation": _attestation(c.get("attestation")),
             }
             for c in doc.get("controls", [])
         ],
     }
+
+
+def _attestation(a: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the quarterly report needs of an attestation: who, when, until when, the evidence."""
+    if not a:
+        return None
+    keys = ("passed", "updated", "updated_by", "due", "frequency", "evidence", "source")
+    return {k: a.get(k) for k in keys}
 
 
 def repo_name(doc: Mapping[str, Any]) -> str:

@@ -57,7 +57,9 @@ class Suppression:
     """Why a finding does not count: it stays in every output with this record."""
 
     kind: str
-    """'inline' (# nosec, checkov:skip, pragma: allowlist secret), 'waiver' or 'baseline'."""
+    """'inline' (# nosec, checkov:skip, pragma: allowlist secret), 'waiver' or 'baseline'.
+    A baselined finding is *accepted risk*: it does not block the gate, but it is still
+    open and still fails the controls its rule evidences ("FAIL — 12 accepted")."""
     reason: str
     owner: str | None = None
     expires: str | None = None
@@ -98,6 +100,16 @@ class Finding:
     @property
     def active(self) -> bool:
         return self.suppression is None
+
+    @property
+    def accepted(self) -> bool:
+        """Accepted risk (the baseline): not blocking, but open and failing its controls."""
+        return self.suppression is not None and self.suppression.kind == "baseline"
+
+    @property
+    def state(self) -> str:
+        """'active', 'accepted' (baseline) or 'suppressed' (waiver, inline marker)."""
+        return "active" if self.active else "accepted" if self.accepted else "suppressed"
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,30 @@ class ControlStatus(enum.Enum):
     ERROR = "ERROR"
     NOT_ASSESSED = "NOT_ASSESSED"
     MANUAL = "MANUAL"
+    ATTESTED = "ATTESTED"
+    """A manual control with a current attestation (human evidence): never shown as PASS."""
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """Human evidence for a manual control (compliance-attestations.yaml, Heimdall's style):
+    it holds from `updated` until `due` (= updated + frequency); after that it is overdue."""
+
+    framework: str
+    control_id: str
+    passed: bool
+    """The attester's verdict: `status: passed` (ATTESTED) or `failed` (FAIL)."""
+    explanation: str
+    evidence: str
+    """A reference to the evidence (a URL, a ticket, a document id)."""
+    frequency: str
+    updated: str
+    """ISO date."""
+    updated_by: str
+    due: str
+    """ISO date: the last day the attestation holds."""
+    source: str
+    """The attestations file and line."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +274,17 @@ class ControlResult:
     """Fingerprints of the active findings behind a FAIL."""
     scanners: tuple[str, ...] = ()
     """The scanners whose results evidence this control."""
+    accepted: tuple[str, ...] = ()
+    """Fingerprints of the accepted (baselined) findings behind a FAIL."""
+    attestation: Attestation | None = None
+    """The attestation behind ATTESTED, or the overdue one behind a MANUAL."""
+
+    @property
+    def label(self) -> str:
+        """The status as a report shows it: "FAIL — 12 accepted" when only accepted risk fails it."""
+        if self.status is ControlStatus.FAIL and self.accepted and not self.findings:
+            return f"FAIL — {len(self.accepted)} accepted"
+        return self.status.value
 
 
 @dataclass(frozen=True)
@@ -259,6 +306,15 @@ class GitInfo:
     branch: str | None = None
     remote: str | None = None
     dirty: bool | None = None
+    default_branch: str | None = None
+    """The repository's default branch, from the operator (--default-branch) or origin/HEAD."""
+
+    @property
+    def on_default_branch(self) -> bool | None:
+        """Whether the run is of the default branch; None when either is unknown."""
+        if self.branch is None or self.default_branch is None:
+            return None
+        return self.branch == self.default_branch
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import yaml
 
 from pipeline import (
     __version__,
+    attest,
     boundary,
     controls,
     fingerprint,
@@ -112,19 +113,33 @@ def _strip_userinfo(url: str) -> str:
     return re.sub(r"(?<=://)[^/@]+@", "", url)
 
 
-def git_info(root: Path, runner: Runner, environ: Mapping[str, str]) -> GitInfo:
+def git_info(
+    root: Path,
+    runner: Runner,
+    environ: Mapping[str, str],
+    branch: str | None = None,
+    default_branch: str | None = None,
+) -> GitInfo:
+    """The commit, branch and remote of the target. The operator's `branch` and
+    `default_branch` (the Action's, whose pull-request checkout is detached) win over what
+    the repository's git says."""
     git = Git(root, runner, environ)
     commit = git.out("rev-parse", "HEAD")
     if commit is None:
-        return GitInfo()
-    branch = git.out("rev-parse", "--abbrev-ref", "HEAD")
+        return GitInfo(branch=branch, default_branch=default_branch)
+    current = git.out("rev-parse", "--abbrev-ref", "HEAD")
+    if default_branch is None:
+        origin_head = git.out("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+        if origin_head and origin_head.startswith("origin/"):
+            default_branch = origin_head.removeprefix("origin/") or None
     remote = git.out("remote", "get-url", "origin")
     status = git.out("status", "--porcelain", "--untracked-files=no", refreshes_index=True)
     return GitInfo(
         commit=commit,
-        branch=branch if branch and branch != "HEAD" else None,
+        branch=branch or (current if current and current != "HEAD" else None),
         remote=_strip_userinfo(remote) if remote else None,
         dirty=bool(status) if status is not None else None,
+        default_branch=default_branch,
     )
 
 
@@ -324,11 +339,18 @@ def execute(
     """One scan. `only`: scan just these target-relative files (the pre-commit hook)."""
     started = clock()
     root = target.resolve()
-    catalog = controls.select(controls.load(resources.policies_dir()), config.frameworks)
-    # Configuration errors in waivers or the baseline stop the run before any scanner starts.
+    every_control = controls.load(resources.policies_dir())
+    catalog = controls.select(every_control, config.frameworks)
+    # Configuration errors in waivers, attestations or the baseline stop the run before any
+    # scanner starts.
     today = dt.date.fromisoformat(started[:10])
     waivers = suppress.load_waivers(root / config.waivers, today, config.waiver_max_days)
-    baseline = suppress.load_baseline(root / config.baseline) if config.baseline else frozenset()
+    attestations = attest.load(root / config.attestations, *controls.manual_controls(every_control), today)
+    baseline = (
+        suppress.load_baseline(root / config.baseline, today, config.waiver_max_days)
+        if config.baseline
+        else suppress.NO_BASELINE
+    )
     notify: Progress = progress or (lambda *_: None)
     inventory = discover(
         root,
@@ -340,6 +362,7 @@ def execute(
             for p in (
                 output_dir,
                 root / config.waivers,
+                root / config.attestations,
                 root / suppress.DEFAULT_BASELINE,
                 root / config.baseline if config.baseline else None,
             )
@@ -475,7 +498,7 @@ def execute(
         config_digest=config.digest(),
         threshold=config.threshold,
         results=tuple(results[n] for n in scanners if n in results),
-        git=git_info(root, runner, environ),
+        git=git_info(root, runner, environ, config.branch, config.default_branch),
         files=len(inventory.files),
         skipped_paths=inventory.skipped,
         frameworks=tuple(inventory.iac),
@@ -490,7 +513,7 @@ def execute(
     report = replace(
         report, results=results_now, suppression_notes=notes, fail_on_incomplete=config.fail_on_incomplete
     )
-    report = replace(report, controls=controls.evaluate(report, catalog))
+    report = replace(report, controls=controls.evaluate(report, catalog, attestations))
     # The boundary: every string any writer will see, redacted once, here.
     clean = boundary.text_filter(scrub)
     report = boundary.redact_report(report, clean)

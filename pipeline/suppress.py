@@ -6,8 +6,13 @@
   `reason`, `owner` and `expires` are required, `approved_by` optional, and no waiver
   may run longer than `waiver-max-days` from today. An expired waiver's finding is
   active again; expired and unmatched waivers are reported.
-- A baseline is the set of fingerprints of accepted findings (no line numbers, no
-  secret values, sorted): with one, only new findings count.
+- A baseline is accepted risk on record: the fingerprints of the accepted findings (no
+  line numbers, no secret values, sorted) with who accepted them, when, why, who owns
+  the risk and when it must be reviewed. With one, only new findings block the gate; the
+  accepted ones stay open ("accepted") and still fail their controls. Past its review
+  date the baseline lapses: its findings are active again. A version-1 baseline (no
+  record) still applies and is reported as accepted without a record.
+- A waiver or baseline without `approved_by` is reported (the notes), not refused.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import yaml
 from pipeline.config import ConfigError
 from pipeline.model import Finding, ScanResult, Suppression
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
 DEFAULT_BASELINE = ".compliance-baseline.json"
 """Where `baseline create` writes; never scanned, like detect-secrets' .secrets.baseline."""
 
@@ -89,6 +94,9 @@ def load_waivers(path: Path, today: dt.date, max_days: int) -> tuple[Waiver, ...
         unknown = set(raw) - WAIVER_KEYS
         if unknown:
             raise ConfigError(f"{at}: unknown keys {sorted(unknown)} (allowed: {sorted(WAIVER_KEYS)})")
+        for key, value in raw.items():
+            if isinstance(value, (list, dict)):  # also: no alias bomb is ever turned into text
+                raise ConfigError(f"{at}: {key!r} must be a single value, not a list or mapping")
         for key in ("reason", "owner", "expires"):
             if not str(raw.get(key) or "").strip():
                 raise ConfigError(f"{at}: waiver without {key!r} (reason, owner and expires are required)")
@@ -123,25 +131,99 @@ def load_waivers(path: Path, today: dt.date, max_days: int) -> tuple[Waiver, ...
     return tuple(waivers)
 
 
-def load_baseline(path: Path) -> frozenset[str]:
+@dataclass(frozen=True)
+class Baseline:
+    """Accepted risk: the findings accepted, and the record of who accepted them and why."""
+
+    fingerprints: frozenset[str]
+    source: str
+    """The baseline file's name."""
+    owner: str | None = None
+    reason: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    review_by: dt.date | None = None
+    approved_by: str | None = None
+
+    @property
+    def recorded(self) -> bool:
+        """Whether it says who owns the risk and why (a version-1 file does not)."""
+        return bool(self.owner and self.reason)
+
+
+NO_BASELINE = Baseline(frozenset(), "")
+
+
+def load_baseline(path: Path, today: dt.date, max_days: int) -> Baseline:
+    """Parse a baseline; its review date, like a waiver's expiry, may be at most
+    `waiver-max-days` away (ConfigError otherwise)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return frozenset(str(e["fingerprint"]) for e in data["findings"])
+        fingerprints = frozenset(str(e["fingerprint"]) for e in data["findings"])
+        record = data.get("accepted") or {}
+        if not isinstance(record, dict):
+            raise TypeError("'accepted' is not an object")
     except FileNotFoundError:
         raise ConfigError(f"baseline {path}: no such file (create one with `baseline create`)") from None
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"baseline {path}: not a baseline file ({exc})") from None
+    review = record.get("review_by")
+    try:
+        review_by = dt.date.fromisoformat(str(review)) if review else None
+    except ValueError:
+        raise ConfigError(f"baseline {path}: review_by {review!r} is not a YYYY-MM-DD date") from None
+    if data.get("version", 1) >= 2 and not (record.get("owner") and record.get("reason") and review_by):
+        raise ConfigError(f"baseline {path}: 'accepted' needs owner, reason and review_by")
+    if review_by is not None and (review_by - today).days > max_days:
+        raise ConfigError(
+            f"baseline {path}: review_by {review_by} is more than {max_days} days away (waiver-max-days)"
+        )
+
+    def text(key: str) -> str | None:
+        value = record.get(key)
+        return str(value).strip() or None if value is not None else None
+
+    return Baseline(
+        fingerprints,
+        path.name,
+        owner=text("owner"),
+        reason=text("reason"),
+        created_at=text("created_at"),
+        created_by=text("created_by"),
+        review_by=review_by,
+        approved_by=text("approved_by"),
+    )
 
 
-def baseline_text(findings: Iterable[Finding]) -> str:
-    """Stable, diffable, no line numbers and no secret values."""
+def baseline_text(
+    findings: Iterable[Finding],
+    *,
+    owner: str,
+    reason: str,
+    created_at: str,
+    created_by: str,
+    review_by: dt.date,
+    approved_by: str | None = None,
+) -> str:
+    """Stable, diffable, no line numbers and no secret values; with the acceptance record."""
     entries = sorted(
-        {(f.fingerprint, f.tool, f.rule_id, f.location.path) for f in findings},
+        {(f.fingerprint, f.tool, f.rule_id, f.location.path, f.severity.value) for f in findings},
         key=lambda e: (e[2], e[3], e[0]),
     )
     doc = {
         "version": BASELINE_VERSION,
-        "findings": [{"fingerprint": fp, "tool": t, "rule": r, "path": p} for fp, t, r, p in entries],
+        "accepted": {
+            "owner": owner,
+            "reason": reason,
+            "created_at": created_at,
+            "created_by": created_by,
+            "review_by": review_by.isoformat(),
+            "approved_by": approved_by,
+        },
+        "findings": [
+            {"fingerprint": fp, "tool": t, "rule": r, "path": p, "severity": sev}
+            for fp, t, r, p, sev in entries
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"
 
@@ -149,7 +231,7 @@ def baseline_text(findings: Iterable[Finding]) -> str:
 def apply(
     results: Iterable[ScanResult],
     waivers: tuple[Waiver, ...],
-    baseline: frozenset[str],
+    baseline: Baseline,
     today: dt.date,
     allow_inline: bool = True,
 ) -> tuple[tuple[ScanResult, ...], tuple[str, ...]]:
@@ -157,9 +239,11 @@ def apply(
     notes: list[str] = []
     used: set[int] = set()
     refused = 0
+    accepted = 0
+    lapsed = baseline.review_by is not None and baseline.review_by < today
 
     def decide(f: Finding) -> Finding:
-        nonlocal refused
+        nonlocal refused, accepted
         if f.suppression is not None and f.suppression.kind == "inline":
             if allow_inline:
                 return f
@@ -177,9 +261,20 @@ def apply(
                     "waiver", w.reason, w.owner, w.expires.isoformat(), w.approved_by, w.describe()
                 ),
             )
-        if _identities(f) & baseline:
-            return replace(f, suppression=Suppression("baseline", "accepted in the baseline"))
-        return f
+        if lapsed or not _identities(f) & baseline.fingerprints:
+            return f
+        accepted += 1
+        return replace(
+            f,
+            suppression=Suppression(
+                "baseline",
+                baseline.reason or "accepted in a baseline without a recorded reason",
+                baseline.owner,
+                baseline.review_by.isoformat() if baseline.review_by else None,
+                baseline.approved_by,
+                baseline.source,
+            ),
+        )
 
     out = tuple(replace(r, findings=tuple(decide(f) for f in r.findings)) for r in results)
     for i, w in enumerate(waivers):
@@ -187,6 +282,21 @@ def apply(
             notes.append(f"expired waiver {w.describe()} (expired {w.expires}, owner {w.owner})")
         elif i not in used:
             notes.append(f"waiver matches nothing: {w.describe()}")
+        if w.expires >= today and not w.approved_by:
+            notes.append(f"waiver without an approver: {w.describe()} (owner {w.owner})")
     if refused:
         notes.append(f"{refused} inline suppressions refused (allow-inline-suppressions = false)")
+    if baseline.fingerprints:
+        if lapsed:
+            notes.append(
+                f"baseline {baseline.source} lapsed: its review date {baseline.review_by} has passed; "
+                f"its {len(baseline.fingerprints)} findings are active again (review it and create a new one)"
+            )
+        elif not baseline.recorded:
+            notes.append(
+                f"baseline {baseline.source} accepts {accepted} findings without an owner, reason or review "
+                "date on record (version 1): recreate it with `baseline create --owner --reason`"
+            )
+        elif not baseline.approved_by:
+            notes.append(f"baseline {baseline.source} ({accepted} accepted findings) has no approver")
     return out, tuple(notes)

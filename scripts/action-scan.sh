@@ -25,6 +25,12 @@ if [ -n "${INPUT_POLICY:-}" ]; then
 else
   args+=(--policy "${GITHUB_ACTION_PATH:-$(dirname "$0")/..}/policies/action-policy.toml")
 fi
+if [ -n "${INPUT_BRANCH:-}" ]; then
+  args+=(--branch "$INPUT_BRANCH")
+fi
+if [ -n "${INPUT_DEFAULT_BRANCH:-}" ]; then
+  args+=(--default-branch "$INPUT_DEFAULT_BRANCH")
+fi
 if [ "${INPUT_FAIL_ON_INCOMPLETE:-true}" = "false" ]; then
   args+=(--no-fail-on-incomplete)
 fi

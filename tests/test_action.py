@@ -95,7 +95,12 @@ EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
 def _evaluate(text: str, ctx: dict[str, str]) -> str:
-    return EXPR.sub(lambda m: ctx.get(m.group(1), ""), text)
+    """`${{ a.b }}` and `${{ a.b || c.d }}` (the first non-empty), as GitHub evaluates them."""
+
+    def value(m: re.Match[str]) -> str:
+        return next((ctx[k] for k in (p.strip() for p in m.group(1).split("||")) if ctx.get(k)), "")
+
+    return EXPR.sub(value, text)
 
 
 def _condition(cond: str, ctx: dict[str, str]) -> bool:
@@ -140,7 +145,15 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
     }
     action = yaml.safe_load(ACTION.read_text())
     assert set(inputs) == set(action["inputs"])
+    # The longest GitHub allows (upload-artifact lowers it to the repository's limit).
+    assert action["inputs"]["retention-days"]["default"] == "400"
     ctx = {f"inputs.{k}": v for k, v in inputs.items()} | {"runner.os": "Linux", "runner.temp": str(tmp_path)}
+    # A pull request: the checkout is detached, the branch comes from the event.
+    ctx |= {
+        "github.head_ref": "feature/x",
+        "github.ref_name": "12/merge",
+        "github.event.repository.default_branch": "main",
+    }
     env = {
         **os.environ,
         "GITHUB_ACTION_PATH": str(ROOT),
@@ -174,6 +187,11 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
     assert "Compliance scan: FAIL" in summary.read_text()
     assert last is not None and last.returncode == 1, "the gate step fails the job with the scan's exit code"
     doc = json.loads((bundle / "findings.json").read_text())
+    assert (doc["git"]["branch"], doc["git"]["default_branch"], doc["git"]["on_default_branch"]) == (
+        "feature/x",
+        "main",
+        False,
+    ), "a pull request's run is filed under its branch, not the default branch's history"
     frameworks = {c["framework"] for c in doc["controls"]}
     assert frameworks == {"soc2", "iso27001"}
     policy = {s["key"]: s["value"] for s in doc["settings"] if s["source"] == "policy: action-policy.toml"}

@@ -367,6 +367,10 @@ def test_no_canary_in_any_byte_written_and_iac_stays_readable(tmp_path: Path, vu
             str(op),
             "--skip",
             "pip-audit",
+            "--owner",
+            "sec@example.invalid",
+            "--reason",
+            "canary corpus",
             cwd=out,
         )
     assert (out / "baseline.json").exists(), base.stderr.decode(errors="replace")

@@ -61,7 +61,7 @@ def test_a_baseline_written_with_the_old_fingerprints_still_matches(tmp_path: Pa
     results, _ = suppress.apply(
         run.report.results,  # type: ignore[attr-defined]
         (),
-        frozenset({finding.legacy_fingerprint}),
+        suppress.Baseline(frozenset({finding.legacy_fingerprint}), "old-baseline.json"),
         __import__("datetime").date(2026, 12, 1),
         True,
     )

@@ -14,9 +14,11 @@ from conftest import copy_demo, only, scan
 
 from pipeline import gate, suppress
 from pipeline.config import ConfigError, default_config
+from pipeline.model import ControlStatus
 from pipeline.scanners import SCANNER_NAMES
 
 TODAY = dt.date(2026, 11, 26)  # the tests' fixed clock
+WHO = ("--owner", "sec@example.invalid", "--reason", "legacy")
 
 
 def _waivers(tmp_path: Path, text: str) -> Path:
@@ -72,9 +74,18 @@ def test_baseline_survives_moved_lines_and_new_findings_fail(tmp_path: Path) -> 
     first = scan(target, _cfg())
     assert gate.exit_code(first.report) == 1
     baseline = target / ".compliance-baseline.json"
-    baseline.write_text(suppress.baseline_text(first.report.active_findings))
+    baseline.write_text(
+        suppress.baseline_text(
+            first.report.active_findings,
+            owner="sec@example.invalid",
+            reason="demo findings, fixed in Q1",
+            created_at="2026-12-01T00:00:00Z",
+            created_by="dev@example.invalid",
+            review_by=TODAY + dt.timedelta(days=30),
+        )
+    )
     text = baseline.read_text()
-    assert '"line' not in text and "AKIA" not in text and json.loads(text)["version"] == 1
+    assert '"line' not in text and "AKIA" not in text and json.loads(text)["version"] == 2
     for rel in ("app/settings.py", "app/views.py"):
         p = target / rel
         p.write_text("# moved\n# down\n\n" + p.read_text())
@@ -83,6 +94,12 @@ def test_baseline_survives_moved_lines_and_new_findings_fail(tmp_path: Path) -> 
     assert again.report.active_findings == ()
     assert {f.suppression.kind for f in again.report.findings if f.suppression} == {"baseline", "inline"}
     assert gate.exit_code(again.report) == 0
+    # Accepted risk is still open: the credential controls fail on it, never pass.
+    accepted = [f for f in again.report.findings if f.accepted]
+    assert accepted and all(f.state == "accepted" for f in accepted)
+    soc2 = {c.control_id: c for c in again.report.controls if c.framework == "soc2"}
+    assert soc2["CC6.1"].status is ControlStatus.FAIL and soc2["CC6.1"].accepted
+    assert soc2["CC6.1"].label == f"FAIL — {len(soc2['CC6.1'].accepted)} accepted"
     (target / "app" / "new.py").write_text('GITHUB_TOKEN = "ghp_' + "x1Y2z3" * 6 + '"\n')
     newer = scan(target, with_baseline)
     assert [
@@ -150,13 +167,21 @@ def test_inline_suppressions_are_kept_and_can_be_refused(tmp_path: Path) -> None
 def test_baseline_create_command(tmp_path: Path) -> None:
     target = copy_demo(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "baseline", "create", str(target), "--only", "bandit"],
+        [sys.executable, "-m", "pipeline", "baseline", "create", str(target), "--only", "bandit", *WHO],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads((target / ".compliance-baseline.json").read_text())
     assert {e["rule"] for e in doc["findings"]} >= {"B602", "B324"}
+    record = doc["accepted"]
+    assert (record["owner"], record["reason"], record["approved_by"]) == (
+        "sec@example.invalid",
+        "legacy",
+        None,
+    )
+    assert record["created_by"] == "sec@example.invalid" and record["review_by"] > record["created_at"][:10]
+    assert "no --approved-by" in done.stderr
     again = subprocess.run(
         [
             sys.executable,
@@ -169,6 +194,7 @@ def test_baseline_create_command(tmp_path: Path) -> None:
             "bandit",
             "--only",
             "detect-secrets",
+            *WHO,
         ],
         capture_output=True,
         text=True,

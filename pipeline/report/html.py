@@ -80,7 +80,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "remediation": f.remediation,
         "links": links,
         "aliases": ", ".join(f.aliases),
-        "status": "active" if f.active else "suppressed",
+        "status": f.state,
         "status_reason": ""
         if f.suppression is None
         else f"{f.suppression.kind}: {f.suppression.reason}"
@@ -128,9 +128,10 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
                 "control_id": c.control_id,
                 "title": c.title,
                 "status": c.status.value,
+                "label": c.label,
                 "reason": c.reason,
                 "scanners": ", ".join(c.scanners),
-                "findings": list(c.findings),
+                "findings": list(c.findings) + list(c.accepted),
             }
         )
     findings = sorted(

@@ -10,8 +10,8 @@ from typing import Any
 from pipeline import gate
 from pipeline.model import SKIP_CATEGORIES, Finding, RunReport, ScanResult, Severity
 
-SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.5.0"
-SCHEMA_VERSION = "1.5.0"
+SCHEMA_ID = "https://compliance-pipeline.invalid/schemas/findings/1.6.0"
+SCHEMA_VERSION = "1.6.0"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "installed_version": f.installed_version,
         "fixed_versions": list(f.fixed_versions),
         "severity_source": f.severity_source,
-        "status": "active" if f.active else "suppressed",
+        "status": f.state,
         "suppression": None
         if f.suppression is None
         else {
@@ -111,6 +111,8 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "branch": report.git.branch,
             "remote": report.git.remote,
             "dirty": report.git.dirty,
+            "default_branch": report.git.default_branch,
+            "on_default_branch": report.git.on_default_branch,
         },
         "started_at": report.started_at,
         "finished_at": report.finished_at,
@@ -127,6 +129,7 @@ def to_dict(report: RunReport) -> dict[str, Any]:
             "findings": len(findings),
             "active": len(report.active_findings),
             "suppressed": len(findings) - len(report.active_findings),
+            "accepted": sum(1 for f in findings if f.accepted),
             "by_severity": severity_counts(report.active_findings),
             "by_scanner": {r.scanner: len(r.findings) for r in report.results},
             "at_or_above_threshold": len(gate.blocking(report)),
@@ -165,6 +168,9 @@ def to_dict(report: RunReport) -> dict[str, Any]:
                 "reason": c.reason,
                 "findings": list(c.findings),
                 "scanners": list(c.scanners),
+                "accepted": list(c.accepted),
+                "label": c.label,
+                "attestation": None if c.attestation is None else asdict(c.attestation),
             }
             for c in report.controls
         ],

@@ -83,7 +83,7 @@ def render(report: RunReport) -> str:
     if bad:
         lines += ["", f"**Controls failed or in error** ({len(bad)}):", ""]
         lines += [
-            f"- {c.framework} {_cell(c.control_id)} {c.status.value}: {_cell(c.title)} ({_cell(c.reason)})"
+            f"- {c.framework} {_cell(c.control_id)} {_cell(c.label)}: {_cell(c.title)} ({_cell(c.reason)})"
             for c in bad[:30]
         ]
         if len(bad) > 30:

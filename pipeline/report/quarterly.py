@@ -43,6 +43,7 @@ STATUS_COLORS = {
     "ERROR": "#6f2da8",
     "NOT_ASSESSED": "#8a5300",
     "MANUAL": "#57606a",
+    "ATTESTED": "#0b5394",
 }
 
 
@@ -127,6 +128,9 @@ class Lifecycle:
     """Runs (while it was open) that did not report it and could not have: it stayed open."""
     pending: Unassessed | None = None
     """The latest such run when no run since reported it: open only because nothing looked."""
+    acceptance: Mapping[str, Any] | None = None
+    """The baseline that accepts it, as the last run reporting it recorded (accepted risk:
+    still open); None while it is active."""
 
 
 @dataclass
@@ -155,6 +159,10 @@ class Quarter:
     as_of: dt.date | None = None
     """The date ages, expiries and gaps run to: the report date when the period is not
     over on it (interim), else the period's end. None means the period's end."""
+    branch: str | None = None
+    """The branch reported on; None: each repository's default branch."""
+    other_branches: list[RunView] = field(default_factory=list)
+    """The period's runs of other branches (pull requests…): listed apart, never mixed in."""
 
     @property
     def until(self) -> dt.date:
@@ -235,6 +243,18 @@ class RunScope:
         return None
 
 
+def open_state(finding: Mapping[str, Any]) -> str | None:
+    """'active', 'accepted' (baselined: accepted risk, still open) or None (waived or
+    inline-suppressed). Records written before the 'accepted' status say 'suppressed'
+    with a baseline suppression."""
+    status = finding.get("status", "active")
+    if status == "active":
+        return "active"
+    if status == "accepted" or (finding.get("suppression") or {}).get("kind") == "baseline":
+        return "accepted"
+    return None
+
+
 def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
     """Open/close events of every finding, per repository, in run order. An open finding
     that a run does not report closes only when that run re-assessed it (`RunScope`);
@@ -246,14 +266,13 @@ def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
     for repo, seq in by_repo.items():
         open_now: dict[str, Lifecycle] = {}
         for run in sorted(seq, key=lambda r: (r.record["started_at"], r.seq)):
-            active = {
-                f["fingerprint"]: f for f in run.record["findings"] if f.get("status", "active") == "active"
-            }
+            active = {f["fingerprint"]: f for f in run.record["findings"] if open_state(f)}
             reported = {f["fingerprint"] for f in run.record["findings"]}
             scope: RunScope | None = None
             for fp, life in list(open_now.items()):
                 if fp in active:
                     life.pending = None
+                    life.acceptance = _acceptance(active[fp])
                     continue
                 why = None
                 if fp not in reported:  # reported but suppressed: assessed (see the docs)
@@ -278,10 +297,17 @@ def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
                         run.day,
                         tool=f.get("tool", ""),
                         resource=f.get("resource"),
+                        acceptance=_acceptance(f),
                     )
                     open_now[fp] = life
                     out.append(life)
     return out
+
+
+def _acceptance(finding: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    if open_state(finding) != "accepted":
+        return None
+    return dict(finding.get("suppression") or {"kind": "baseline", "reason": None})
 
 
 def _p90(values: list[float]) -> float | None:
@@ -347,10 +373,16 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
     for run in runs:
         for c in run.record.get("controls", []):
             key = (c["framework"], c["control_id"])
-            entry = controls.setdefault(key, {"title": c["title"], "history": [], "evidence": 0})
+            entry = controls.setdefault(
+                key, {"title": c["title"], "history": [], "evidence": 0, "attested": 0, "attestation": None}
+            )
             entry["history"].append((run.record["started_at"][:10], c["status"]))
+            entry["label"] = c.get("label") or c["status"]
+            entry["attestation"] = c.get("attestation") or entry["attestation"]
             if c["status"] in ("PASS", "FAIL"):
                 entry["evidence"] += 1
+            elif c["status"] == "ATTESTED":
+                entry["attested"] += 1
     frameworks: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (fw, cid), entry in sorted(controls.items()):
         statuses = [s for _, s in entry["history"]]
@@ -359,17 +391,21 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
                 "id": cid,
                 "title": entry["title"],
                 "status": statuses[-1],
+                "label": entry["label"],
                 "history": entry["history"],
                 "counts": dict(Counter(statuses)),
                 "evidence_runs": entry["evidence"],
+                "attested_runs": entry["attested"],
+                "attestation": entry["attestation"],
             }
         )
-    # Never assessed: no run of the period evidenced it (never PASS or FAIL).
+    # Never assessed: no run of the period evidenced it (never PASS or FAIL) and no
+    # current attestation did (never ATTESTED).
     never_rows = [
         {"control": f"{fw} {c['id']}", "counts": c["counts"]}
         for fw, rows in frameworks.items()
         for c in rows
-        if c["evidence_runs"] == 0
+        if c["evidence_runs"] == 0 and c["attested_runs"] == 0
     ]
     never = [row["control"] for row in never_rows]
     # Coverage gaps: every day of the period up to `until` without a run, before the
@@ -434,6 +470,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
                 "state": "expired" if expires and expires < q.until else "active",
                 "expires_in_period": bool(expires and q.until <= expires < q.end),
                 "created_this_quarter": q.start <= w["first_seen"] <= q.end,
+                "flags": [] if w["approved_by"] else ["no approver"],
             }
         )
     # Scope.
@@ -463,6 +500,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         if life.opened < q.start and (life.closed is None or life.closed >= q.start)
     )
     open_at_end = Counter(life.severity for life in still_open)
+    accepted_at_end = Counter(life.severity for life in still_open if life.acceptance is not None)
     unassessed_at_end = Counter(life.severity for life in still_open if life.pending is not None)
     # Runs of the quarter that could not re-assess findings open before them.
     blind: dict[tuple[str, int], dict[str, Any]] = {}
@@ -527,6 +565,12 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
             for life, days, kind in sorted(breaches, key=lambda b: (SEVERITIES.index(b[0].severity), -b[1]))
         ],
         "waivers": sorted(register, key=lambda w: (w["state"], w["repo"], str(w["source"]))),
+        "waivers_without_approver": sum(1 for w in register if not w["approved_by"]),
+        "accepted": accepted_register(still_open, q.until),
+        "attestations": attestation_register(frameworks, q),
+        "branch": q.branch,
+        "unknown_branch_runs": sum(1 for r in runs if on_default(r.record) is None),
+        "other_branches": branch_rows(q.other_branches),
         "gap_days": [d.isoformat() for d in gaps],
         "gap_ranges": gap_ranges,
         "failed_scanners": failed_scanners,
@@ -554,6 +598,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
                 "closed": closed.get(sev, 0),
                 "open_at_end": open_at_end.get(sev, 0),
                 "not_reassessed_at_end": unassessed_at_end.get(sev, 0),
+                "accepted_at_end": accepted_at_end.get(sev, 0),
             }
             for sev in SEVERITIES
         ],
@@ -576,6 +621,109 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         ],
         "colors": STATUS_COLORS,
     }
+
+
+def accepted_register(still_open: Iterable[Lifecycle], until: dt.date) -> list[dict[str, Any]]:
+    """Accepted risk open at the end, one row per baseline: who owns it, why, until when;
+    a baseline past its review date is 'review overdue', and one without an approver or
+    without an owner and reason on record (a version-1 file) is flagged."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for life in still_open:
+        a = life.acceptance
+        if a is None:
+            continue
+        key = (life.repo, str(a.get("source") or "baseline"))
+        row = groups.setdefault(
+            key,
+            {
+                "repo": life.repo,
+                "source": key[1],
+                "reason": a.get("reason"),
+                "owner": a.get("owner"),
+                "approved_by": a.get("approved_by"),
+                "review_by": a.get("expires"),
+                "by": Counter(),
+                "first_opened": life.opened,
+            },
+        )
+        row["by"][life.severity] += 1
+        row["first_opened"] = min(row["first_opened"], life.opened)
+    out = []
+    for row in groups.values():
+        review = row["review_by"]
+        flags = [] if row["approved_by"] else ["no approver"]
+        if not row["owner"]:
+            flags.append("no owner or reason on record")
+        out.append(
+            {
+                **{k: v for k, v in row.items() if k != "by"},
+                "first_opened": row["first_opened"].isoformat(),
+                "findings": sum(row["by"].values()),
+                "by_severity": {sev: row["by"][sev] for sev in SEVERITIES if row["by"][sev]},
+                "state": "review overdue" if review and dt.date.fromisoformat(review) < until else "accepted",
+                "flags": flags,
+            }
+        )
+    return sorted(out, key=lambda r: (r["state"] != "review overdue", r["repo"], r["source"]))
+
+
+def attestation_register(frameworks: Mapping[str, list[dict[str, Any]]], q: Quarter) -> list[dict[str, Any]]:
+    """Every manual control seen in the period: its last attestation and whether it is
+    current, due before the period ends, overdue (due before the report date) or missing."""
+    rows = []
+    for fw, controls in frameworks.items():
+        for c in controls:
+            a = c["attestation"]
+            if a is None and c["status"] != "MANUAL":
+                continue
+            if a is None:
+                state = "missing"
+            elif dt.date.fromisoformat(a["due"]) < q.until:
+                state = "overdue"
+            elif dt.date.fromisoformat(a["due"]) < q.end:
+                state = "due before the period ends"
+            else:
+                state = "current"
+            rows.append(
+                {
+                    "control": f"{fw} {c['id']}",
+                    "title": c["title"],
+                    "status": c["label"],
+                    "state": state,
+                    **(a or {}),
+                }
+            )
+    order = {"overdue": 0, "missing": 1, "due before the period ends": 2, "current": 3}
+    return sorted(rows, key=lambda r: (order[r["state"]], r["control"]))
+
+
+def on_default(record: Mapping[str, Any]) -> bool | None:
+    """Whether a run was of its repository's default branch; None when it did not record it."""
+    value = (record.get("git") or {}).get("on_default_branch")
+    return value if isinstance(value, bool) else None
+
+
+def branch_rows(runs: Iterable[RunView]) -> list[dict[str, Any]]:
+    """Runs of other branches, one row per repository and branch, newest last."""
+    groups: dict[tuple[str, str], list[RunView]] = defaultdict(list)
+    for r in runs:
+        groups[(r.repo, str((r.record.get("git") or {}).get("branch") or "(detached)"))].append(r)
+    rows = []
+    for (repo, branch), views in sorted(groups.items()):
+        views.sort(key=lambda r: r.record["started_at"])
+        last = views[-1].record
+        rows.append(
+            {
+                "repo": repo,
+                "branch": branch,
+                "runs": len(views),
+                "first": views[0].record["started_at"],
+                "last": last["started_at"],
+                "last_verdict": last["verdict"],
+                "last_active": sum(1 for f in last["findings"] if open_state(f) == "active"),
+            }
+        )
+    return rows
 
 
 def render_html(summary: Mapping[str, Any], templates: Path, generated_at: str) -> str:
@@ -608,19 +756,33 @@ def load_period(
     broken: set[tuple[str, int]],
     repo: str | None = None,
     today: dt.date | None = None,
+    branch: str | None = None,
 ) -> Quarter:
     """The period's runs (and earlier ones, for what was already open) from ledger records.
+    `branch` None keeps each repository's default-branch runs: those that recorded being
+    of the default branch, and those that recorded nothing either way (older records, a
+    scan that knew no default branch; the report counts them). Runs of other branches
+    are kept apart in `other_branches`. A named `branch` keeps only that branch's runs.
     `today` is the report date: a period not over on it is interim and figures run to it;
     None reports as of the period's end (a past period, or a replay)."""
     start, end = period.start, period.end
     if today is not None and today < start:
         raise ValueError(f"the period {period.label} has not begun on the report date {today}")
     as_of = today if today is not None and today < end else None
-    q = Quarter(period.label, start, end, as_of=as_of)
+    q = Quarter(period.label, start, end, as_of=as_of, branch=branch)
     for name, seq, digest, record in records:
         if repo is not None and name != repo:
             continue
         view = RunView(name, seq, digest, record, chain_ok=(name, seq) not in broken)
+        mine = (
+            (record.get("git") or {}).get("branch") == branch
+            if branch is not None
+            else on_default(record) is not False
+        )
+        if not mine:
+            if start <= view.day <= end:
+                q.other_branches.append(view)
+            continue
         if view.day < start:
             q.before.append(view)
         elif view.day <= end:

@@ -81,20 +81,23 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
         for c in report.controls:
             tally = by_fw.setdefault(c.framework, {})
             tally[c.status.value] = tally.get(c.status.value, 0) + 1
-        order = ("FAIL", "ERROR", "NOT_ASSESSED", "PASS", "MANUAL")
+        order = ("FAIL", "ERROR", "NOT_ASSESSED", "PASS", "ATTESTED", "MANUAL")
         for fw, tally in by_fw.items():
             parts = ", ".join(f"{tally[s]} {s}" for s in order if s in tally)
             console.print(Text(f"  controls {fw}: {parts}"))
     for note in report.suppression_notes:
         console.print(Text(f"  suppression: {note}", style="yellow"))
     suppressed = len(report.findings) - len(report.active_findings)
+    accepted = sum(1 for f in report.findings if f.accepted)
     blocking = gate.blocking(report)
     verdict = gate.verdict(report)
     style = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}[verdict.value]
     console.print(
         Text(
             f"{verdict.value.upper()}: {len(report.active_findings)} active findings"
-            f" ({suppressed} suppressed), "
+            f" ({suppressed} suppressed"
+            + (f", of which {accepted} accepted risk" if accepted else "")
+            + "), "
             f"{len(blocking)} at or above {report.threshold.label}; exit {gate.exit_code(report)}",
             style=style,
         )
