@@ -45,7 +45,7 @@ from pipeline import (
 )
 from pipeline.model import Severity
 from pipeline.redact import mask_line
-from pipeline.report import quarterly
+from pipeline.report import exports, quarterly
 from pipeline.report.terminal import print_summary
 from pipeline.run import RunOutput, execute, minimal_report, utc_now
 from pipeline.scanners import SCANNER_NAMES, registry
@@ -198,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     rq.add_argument("-o", "--output", default="quarterly-report", help="output folder")
     rq.add_argument("--sla", help="days per severity, e.g. critical=7,high=30 (defaults: 7/30/90/180/365)")
     rq.add_argument("--no-pdf", action="store_true", help="HTML only")
+    rq.add_argument(
+        "--paper",
+        choices=sorted(quarterly.PAPER_SIZES),
+        default="a4",
+        help="the PDF's page size (default a4)",
+    )
     rq.add_argument(
         "--sign-key", help=f"Ed25519 private key (PEM) to sign the report's manifest; or ${evidence.KEY_ENV}"
     )
@@ -457,6 +463,11 @@ def _sla(text: str | None) -> dict[str, int]:
     return sla
 
 
+def _framework_titles() -> dict[str, str]:
+    """Framework id → "title version" from our policies (the ledger keeps only ids)."""
+    return quarterly.catalog_titles(controls.load(resources.policies_dir()))
+
+
 def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     now = utc_now()  # the report date: a period not over on it is interim
     today = dt.date.fromisoformat(now[:10])
@@ -489,11 +500,11 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         book.close()
     summary = {
-        **quarterly.summarise(q, _sla(args.sla)),
+        **quarterly.summarise(q, _sla(args.sla), _framework_titles()),
         "chain_heads": chain_heads,
         "chain_records": n_records,
     }
-    page = quarterly.render_html(summary, resources.templates_dir(), now)
+    page = quarterly.render_html(summary, resources.templates_dir(), now, args.paper)
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"compliance-{period.label}"
@@ -501,8 +512,12 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     interim = f", interim as of {q.until}" if q.interim else ""
     out.print(f"{folder / (name + '.html')}: {q.quarter}, {len(q.runs)} runs{interim}", markup=False)
     written = {f"{name}.html": page.encode("utf-8")}
+    for export, data in exports.files(summary, now).items():  # every row of every table
+        (folder / export).write_bytes(data)
+        written[export] = data
+    out.print(f"{folder / (name + '.json')} and its tables as CSV files", markup=False)
     if not args.no_pdf:
-        pdf = quarterly.render_pdf(page)
+        pdf = quarterly.render_pdf(page, args.paper)
         (folder / f"{name}.pdf").write_bytes(pdf)
         written[f"{name}.pdf"] = pdf
         out.print(f"{folder / (name + '.pdf')}", markup=False)

@@ -19,6 +19,10 @@ report date (`as_of`), not to the period's end. The report date is passed in, ne
 read from a clock here. Days without a scan count every day of the period up to
 `as_of` with no run, before the first run and after the last alike; a control never
 PASS or FAIL in the period is never assessed (ERROR, MANUAL and NOT_ASSESSED alike).
+
+On paper (the HTML and its PDF, A4 or Letter) a long table shows its first rows and
+names the export that has them all (`pipeline.report.exports`); controls are in natural
+order (`natural_key`: PCI DSS 3.5.1 before 10.2.1) under their framework's title.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.controls import Catalog
+from pipeline.report import exports
 from pipeline.report.html import environment
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -45,6 +51,31 @@ STATUS_COLORS = {
     "MANUAL": "#57606a",
     "ATTESTED": "#0b5394",
 }
+PAPER_SIZES = {"a4": "A4", "letter": "letter"}
+"""`--paper` → the CSS page size of the report's PDF."""
+PAPER_ROWS = 25
+"""Rows of a long table (breaches, findings, runs, waivers) in the HTML and PDF; its CSV
+export next to the report has every row."""
+PAPER_EVIDENCE_ROWS = 100
+"""Runs listed in the printed evidence index (the evidence CSV lists every run)."""
+
+
+def natural_key(text: str) -> tuple[tuple[tuple[str, int], ...], str]:
+    """Sort key for control ids as people number them: runs of digits compare as numbers
+    (`3.5.1` < `10.2.1`, `CC6.2` < `CC6.10`, `A.8.2` < `A.8.28`), letters without case;
+    the text itself breaks ties, so the order is total."""
+    parts = re.split(r"(\d+)", text)
+    pairs = tuple((parts[i].casefold(), int(parts[i + 1])) for i in range(0, len(parts) - 1, 2))
+    return (*pairs, (parts[-1].casefold(), -1)), text
+
+
+def catalog_titles(catalog: Catalog) -> dict[str, str]:
+    """Framework id → "title version" as the report names it (`pci-dss` → `PCI DSS 4.0`);
+    a version the title already carries is not repeated."""
+    return {
+        fw.id: fw.title if fw.version in fw.title else f"{fw.title} {fw.version}"
+        for fw in catalog.frameworks.values()
+    }
 
 
 def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
@@ -335,8 +366,12 @@ def _not_reassessed(pending: Unassessed) -> str:
     return f"not re-assessed in run #{pending.seq} ({pending.day.isoformat()})"
 
 
-def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
-    """Every figure of the report, as plain values (the template only lays them out)."""
+def summarise(
+    q: Quarter, sla: Mapping[str, int], framework_titles: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Every figure of the report, as plain values (the template only lays them out).
+    `framework_titles` names each framework id (from the policies); an id without one is
+    shown as it is."""
     runs = sorted(q.runs, key=lambda r: (r.record["started_at"], r.repo))
     lives = lifecycles(q.before + q.runs)
     in_q = [
@@ -384,7 +419,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
             elif c["status"] == "ATTESTED":
                 entry["attested"] += 1
     frameworks: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (fw, cid), entry in sorted(controls.items()):
+    for (fw, cid), entry in sorted(controls.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1]))):
         statuses = [s for _, s in entry["history"]]
         frameworks[fw].append(
             {
@@ -402,7 +437,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
     # Never assessed: no run of the period evidenced it (never PASS or FAIL) and no
     # current attestation did (never ATTESTED).
     never_rows = [
-        {"control": f"{fw} {c['id']}", "counts": c["counts"]}
+        {"control": f"{fw} {c['id']}", "framework": fw, "id": c["id"], "counts": c["counts"]}
         for fw, rows in frameworks.items()
         for c in rows
         if c["evidence_runs"] == 0 and c["attested_runs"] == 0
@@ -483,16 +518,29 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         }
     )
     ages = [r.record["advisory_database"]["age_days"] for r in runs if r.record.get("advisory_database")]
-    # Against the previous quarter.
+    # Against before the period: each control's last status in the earlier runs. A control
+    # no earlier run assessed is new, not a change (and with no earlier run, nothing is).
     prev_end_status: dict[tuple[str, str], str] = {}
     for r in sorted(q.before, key=lambda r: r.record["started_at"]):
         for c in r.record.get("controls", []):
             prev_end_status[(c["framework"], c["control_id"])] = c["status"]
     changes = [
-        {"control": f"{fw} {c['id']}", "before": prev_end_status.get((fw, c["id"]), "—"), "now": c["status"]}
+        {
+            "control": f"{fw} {c['id']}",
+            "framework": fw,
+            "id": c["id"],
+            "before": prev_end_status[(fw, c["id"])],
+            "now": c["status"],
+        }
         for fw, rows in frameworks.items()
         for c in rows
-        if prev_end_status.get((fw, c["id"]), "—") != c["status"]
+        if (fw, c["id"]) in prev_end_status and prev_end_status[(fw, c["id"])] != c["status"]
+    ]
+    new_controls = [
+        {"control": f"{fw} {c['id']}", "framework": fw, "id": c["id"], "now": c["status"]}
+        for fw, rows in frameworks.items()
+        for c in rows
+        if q.before and (fw, c["id"]) not in prev_end_status
     ]
     open_at_start = Counter(
         life.severity
@@ -545,6 +593,7 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
         "tools": tools,
         "advisory_age": (min(ages), max(ages)) if ages else None,
         "frameworks": dict(frameworks),
+        "framework_titles": {fw: (framework_titles or {}).get(fw, fw) for fw in frameworks},
         "opened": {s: opened.get(s, 0) for s in SEVERITIES},
         "closed": {s: closed.get(s, 0) for s in SEVERITIES},
         "still_open": {s: sum(1 for life in still_open if life.severity == s) for s in SEVERITIES},
@@ -590,6 +639,8 @@ def summarise(q: Quarter, sla: Mapping[str, int]) -> dict[str, Any]:
             for r in runs
         ],
         "changes": changes,
+        "new_controls": new_controls,
+        "runs_before": len(q.before),
         "lifecycle": [
             {
                 "severity": sev,
@@ -726,17 +777,36 @@ def branch_rows(runs: Iterable[RunView]) -> list[dict[str, Any]]:
     return rows
 
 
-def render_html(summary: Mapping[str, Any], templates: Path, generated_at: str) -> str:
+def _page_size(paper: str) -> str:
+    try:
+        return PAPER_SIZES[paper]
+    except KeyError:
+        raise ValueError(f"paper {paper!r}: expected one of {', '.join(PAPER_SIZES)}") from None
+
+
+def render_html(summary: Mapping[str, Any], templates: Path, generated_at: str, paper: str = "a4") -> str:
+    """The report page; `paper` (a4 or letter) is the page size it prints on."""
     return (
-        environment(templates).get_template("quarterly.html.j2").render(q=summary, generated_at=generated_at)
+        environment(templates)
+        .get_template("quarterly.html.j2")
+        .render(
+            q=summary,
+            generated_at=generated_at,
+            page_size=_page_size(paper),
+            rows=PAPER_ROWS,
+            evidence_rows=PAPER_EVIDENCE_ROWS,
+            exports=exports.file_names(str(summary["period"])),
+        )
     )
 
 
-def render_pdf(html_text: str) -> bytes:
-    """The same page through WeasyPrint (needs Debian's pango libraries)."""
-    from weasyprint import HTML
+def render_pdf(html_text: str, paper: str | None = None) -> bytes:
+    """The same page through WeasyPrint (needs Debian's pango libraries), on the page
+    size the page asks for, or on `paper` (a4 or letter) when given."""
+    from weasyprint import CSS, HTML
 
-    return bytes(HTML(string=html_text).write_pdf())
+    sheets = [] if paper is None else [CSS(string=f"@page {{ size: {_page_size(paper)} !important }}")]
+    return bytes(HTML(string=html_text).write_pdf(stylesheets=sheets))
 
 
 def load_quarter(
