@@ -1,24 +1,19 @@
 """The quarterly audit report: from the ledger's runs, what an auditor asks for.
 
-A finding (by fingerprint, per repository) is *opened* on the first run where it
-is active and *closed* on the first later run that re-assessed it and did not
-report it active: a run re-assesses a finding when it was not interrupted, the
-finding's scanner ran with status ok, and its file (or dependency/resource) was
-neither among that scanner's not-assessed items nor skipped by discovery
-(excluded, ignored, unreadable…). A run that could not re-assess an open finding
-leaves it open, marked "not re-assessed in run N" — absence is not remediation.
-Time to remediate is closed − opened in days. An SLA breach is
-a finding closed later than its severity's SLA after it opened, or still open at
-the period's end and older than the SLA. Control status at the end is the last
-run's; its history is one cell per run.
+The period's runs and the lifecycles of their findings come from `history` (a finding
+closes only on a run that re-assessed it: absence is not remediation; accepted risk stays
+open), the registers of accepted risk, attestations and other branches from `registers`,
+the periods from `periods`. Here: every figure of the report, as plain values.
 
-A period is a calendar quarter (`2026-Q4`) or any window of dates (`date_period`,
-for a SOC 2 Type II window of 6 to 12 months). A period not over on the report date
-is *interim*: ages, SLA breaches, waiver expiries and days without a scan run to the
-report date (`as_of`), not to the period's end. The report date is passed in, never
-read from a clock here. Days without a scan count every day of the period up to
-`as_of` with no run, before the first run and after the last alike; a control never
-PASS or FAIL in the period is never assessed (ERROR, MANUAL and NOT_ASSESSED alike).
+Time to remediate is closed − opened in days. An SLA breach is a finding closed later
+than its severity's SLA after it opened, or still open at the period's end and older
+than the SLA. Control status at the end is the last run's; its history is one cell per
+run. A period not over on the report date is *interim*: ages, SLA breaches, waiver
+expiries and days without a scan run to the report date (`as_of`), not to the period's
+end; the report date is passed in, never read from a clock here. Days without a scan
+count every day of the period up to `as_of` with no run of the branch reported on,
+before the first run and after the last alike; a control never PASS, FAIL or ATTESTED in
+the period is never assessed (ERROR, MANUAL and NOT_ASSESSED alike).
 
 On paper (the HTML and its PDF, A4 or Letter) a long table shows its first rows and
 names the export that has them all (`pipeline.report.exports`); controls are in natural
@@ -32,14 +27,46 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pipeline.controls import Catalog
 from pipeline.report import exports
+from pipeline.report.history import (
+    Lifecycle,
+    Quarter,
+    RunScope,
+    Unassessed,
+    lifecycles,
+    load_period,
+    load_quarter,
+    on_default,
+)
 from pipeline.report.html import environment
+from pipeline.report.periods import Period, date_period, previous_quarter, quarter_bounds, quarter_period
+from pipeline.report.registers import accepted_register, attestation_register, branch_rows
+
+__all__ = [
+    "DEFAULT_SLA_DAYS",
+    "PAPER_SIZES",
+    "SEVERITIES",
+    "Period",
+    "Quarter",
+    "RunScope",
+    "catalog_titles",
+    "date_period",
+    "lifecycles",
+    "load_period",
+    "load_quarter",
+    "natural_key",
+    "previous_quarter",
+    "quarter_bounds",
+    "quarter_period",
+    "render_html",
+    "render_pdf",
+    "summarise",
+]
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 DEFAULT_SLA_DAYS = {"critical": 7, "high": 30, "medium": 90, "low": 180, "info": 365}
@@ -76,269 +103,6 @@ def catalog_titles(catalog: Catalog) -> dict[str, str]:
         fw.id: fw.title if fw.version in fw.title else f"{fw.title} {fw.version}"
         for fw in catalog.frameworks.values()
     }
-
-
-def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
-    """'2026-Q4' → (2026-10-01, 2026-12-31)."""
-    try:
-        year_text, q_text = quarter.upper().split("-Q")
-        year, q = int(year_text), int(q_text)
-        if not 1 <= q <= 4:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"{quarter!r} is not a quarter like 2026-Q4") from None
-    start = dt.date(year, 3 * q - 2, 1)
-    end = (dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - dt.timedelta(days=1)
-    return start, end
-
-
-@dataclass(frozen=True)
-class Period:
-    """The dates a report covers, both included, and the label its files are named by."""
-
-    label: str
-    start: dt.date
-    end: dt.date
-
-
-def quarter_period(quarter: str) -> Period:
-    """'2026-q4' → Period('2026-Q4', 2026-10-01, 2026-12-31)."""
-    start, end = quarter_bounds(quarter)
-    return Period(f"{start.year}-Q{(start.month - 1) // 3 + 1}", start, end)
-
-
-def _date(text: str, what: str) -> dt.date:
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ValueError(f"{what} {text!r} is not a date like 2026-06-01")
-
-
-def date_period(start: str, end: str) -> Period:
-    """`--from 2026-06-01 --to 2026-11-30` → Period('2026-06-01_2026-11-30', …)."""
-    first, last = _date(start, "--from"), _date(end, "--to")
-    if last < first:
-        raise ValueError(f"--to {last} is before --from {first}")
-    return Period(f"{first.isoformat()}_{last.isoformat()}", first, last)
-
-
-def previous_quarter(quarter: str) -> str:
-    start, _ = quarter_bounds(quarter)
-    prev = start - dt.timedelta(days=1)
-    return f"{prev.year}-Q{(prev.month - 1) // 3 + 1}"
-
-
-def _day(ts: str) -> dt.date:
-    return dt.date.fromisoformat(ts[:10])
-
-
-@dataclass(frozen=True)
-class Unassessed:
-    """A run in which an open finding was absent but could not have been reported."""
-
-    seq: int
-    day: dt.date
-    why: str
-
-
-@dataclass
-class Lifecycle:
-    repo: str
-    fingerprint: str
-    severity: str
-    title: str
-    rule_id: str
-    path: str
-    opened: dt.date
-    closed: dt.date | None = None
-    tool: str = ""
-    resource: str | None = None
-    not_reassessed: list[Unassessed] = field(default_factory=list)
-    """Runs (while it was open) that did not report it and could not have: it stayed open."""
-    pending: Unassessed | None = None
-    """The latest such run when no run since reported it: open only because nothing looked."""
-    acceptance: Mapping[str, Any] | None = None
-    """The baseline that accepts it, as the last run reporting it recorded (accepted risk:
-    still open); None while it is active."""
-
-
-@dataclass
-class RunView:
-    repo: str
-    seq: int
-    digest: str
-    record: Mapping[str, Any]
-    chain_ok: bool = True
-
-    @property
-    def day(self) -> dt.date:
-        return _day(self.record["started_at"])
-
-
-@dataclass
-class Quarter:
-    """A period's runs as loaded (a quarter or any window: `quarter` is its label)."""
-
-    quarter: str
-    start: dt.date
-    end: dt.date
-    runs: list[RunView] = field(default_factory=list)
-    before: list[RunView] = field(default_factory=list)
-    """Runs before the period (to know what was open when it began)."""
-    as_of: dt.date | None = None
-    """The date ages, expiries and gaps run to: the report date when the period is not
-    over on it (interim), else the period's end. None means the period's end."""
-    branch: str | None = None
-    """The branch reported on; None: each repository's default branch."""
-    other_branches: list[RunView] = field(default_factory=list)
-    """The period's runs of other branches (pull requests…): listed apart, never mixed in."""
-
-    @property
-    def until(self) -> dt.date:
-        return self.as_of if self.as_of is not None else self.end
-
-    @property
-    def interim(self) -> bool:
-        return self.until < self.end
-
-
-def _ancestors(path: str) -> Iterator[str]:
-    """`a/b/c.py` → `a/b/c.py`, `a/b`, `a`, `.`: a skipped or not-assessed folder covers its files."""
-    parts = [p for p in path.strip("/").split("/") if p not in ("", ".")]
-    for i in range(len(parts), 0, -1):
-        yield "/".join(parts[:i])
-    yield "."
-
-
-@dataclass
-class RunScope:
-    """What one run assessed, from its ledger record (see `record_from_findings_json`)."""
-
-    interrupted: str | None
-    scanners: dict[str, Mapping[str, Any]]
-    skipped: dict[str, str] | None
-    """Path → category of what discovery gave no scanner; None for records older than that."""
-    skipped_capped: bool
-    items: dict[str, set[str]]
-    """Per scanner that ran ok: its not-assessed items, and for a dependency label
-    `flask>=2 (requirements.txt:3)` also the requirement `flask>=2`."""
-
-    @classmethod
-    def of(cls, record: Mapping[str, Any]) -> RunScope:
-        scanners = {str(s["name"]): s for s in record.get("scanners", [])}
-        items: dict[str, set[str]] = {}
-        for name, sc in scanners.items():
-            found: set[str] = set()
-            for item in sc.get("unassessed") or []:
-                found.add(item.strip("/") or ".")
-                if item.endswith(")") and " (" in item:
-                    found.add(item.rsplit(" (", 1)[0])
-            items[name] = found
-        skipped = (
-            {str(k["path"]).strip("/") or ".": str(k.get("category", "other")) for k in record["skipped"]}
-            if "skipped" in record
-            else None
-        )
-        return cls(record.get("interrupted"), scanners, skipped, bool(record.get("skipped_capped")), items)
-
-    def why_not(self, tool: str, path: str, resource: str | None) -> str | None:
-        """Why this run could not have reported a finding of `tool` at `path`, or None when
-        it assessed it (and so its absence means it is gone)."""
-        if self.interrupted:
-            return f"run interrupted ({self.interrupted})"
-        sc = self.scanners.get(tool)
-        if sc is None:
-            return f"{tool} did not run"
-        if sc.get("status") != "ok":
-            return f"{tool} {sc.get('status')}"
-        if "unassessed" not in sc:  # a record written before item lists were kept
-            if sc.get("not_assessed", 0):
-                return f"{tool}: {sc['not_assessed']} items not assessed (not listed in this record)"
-        elif sc.get("unassessed_capped"):
-            return f"{tool}: too many items not assessed to list"
-        else:
-            found = self.items.get(tool, set())
-            if resource and resource in found:
-                return f"{resource} not assessed by {tool}"
-            for place in _ancestors(path):
-                if place in found:
-                    return f"{place} not assessed by {tool}"
-        if self.skipped is not None:
-            if self.skipped_capped:
-                return "too many skipped paths to list"
-            for place in _ancestors(path):
-                if place in self.skipped:
-                    return f"{place} skipped ({self.skipped[place]})"
-        return None
-
-
-def open_state(finding: Mapping[str, Any]) -> str | None:
-    """'active', 'accepted' (baselined: accepted risk, still open) or None (waived or
-    inline-suppressed). Records written before the 'accepted' status say 'suppressed'
-    with a baseline suppression."""
-    status = finding.get("status", "active")
-    if status == "active":
-        return "active"
-    if status == "accepted" or (finding.get("suppression") or {}).get("kind") == "baseline":
-        return "accepted"
-    return None
-
-
-def lifecycles(runs: Iterable[RunView]) -> list[Lifecycle]:
-    """Open/close events of every finding, per repository, in run order. An open finding
-    that a run does not report closes only when that run re-assessed it (`RunScope`);
-    otherwise it stays open and the run is recorded against it."""
-    by_repo: dict[str, list[RunView]] = defaultdict(list)
-    for r in runs:
-        by_repo[r.repo].append(r)
-    out: list[Lifecycle] = []
-    for repo, seq in by_repo.items():
-        open_now: dict[str, Lifecycle] = {}
-        for run in sorted(seq, key=lambda r: (r.record["started_at"], r.seq)):
-            active = {f["fingerprint"]: f for f in run.record["findings"] if open_state(f)}
-            reported = {f["fingerprint"] for f in run.record["findings"]}
-            scope: RunScope | None = None
-            for fp, life in list(open_now.items()):
-                if fp in active:
-                    life.pending = None
-                    life.acceptance = _acceptance(active[fp])
-                    continue
-                why = None
-                if fp not in reported:  # reported but suppressed: assessed (see the docs)
-                    scope = scope or RunScope.of(run.record)
-                    why = scope.why_not(life.tool, life.path, life.resource)
-                if why is None:
-                    life.closed = run.day
-                    life.pending = None
-                    del open_now[fp]
-                else:
-                    life.pending = Unassessed(run.seq, run.day, why)
-                    life.not_reassessed.append(life.pending)
-            for fp, f in active.items():
-                if fp not in open_now:
-                    life = Lifecycle(
-                        repo,
-                        fp,
-                        f["severity"],
-                        f["title"],
-                        f["rule_id"],
-                        f["path"],
-                        run.day,
-                        tool=f.get("tool", ""),
-                        resource=f.get("resource"),
-                        acceptance=_acceptance(f),
-                    )
-                    open_now[fp] = life
-                    out.append(life)
-    return out
-
-
-def _acceptance(finding: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    if open_state(finding) != "accepted":
-        return None
-    return dict(finding.get("suppression") or {"kind": "baseline", "reason": None})
 
 
 def _p90(values: list[float]) -> float | None:
@@ -674,109 +438,6 @@ def summarise(
     }
 
 
-def accepted_register(still_open: Iterable[Lifecycle], until: dt.date) -> list[dict[str, Any]]:
-    """Accepted risk open at the end, one row per baseline: who owns it, why, until when;
-    a baseline past its review date is 'review overdue', and one without an approver or
-    without an owner and reason on record (a version-1 file) is flagged."""
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for life in still_open:
-        a = life.acceptance
-        if a is None:
-            continue
-        key = (life.repo, str(a.get("source") or "baseline"))
-        row = groups.setdefault(
-            key,
-            {
-                "repo": life.repo,
-                "source": key[1],
-                "reason": a.get("reason"),
-                "owner": a.get("owner"),
-                "approved_by": a.get("approved_by"),
-                "review_by": a.get("expires"),
-                "by": Counter(),
-                "first_opened": life.opened,
-            },
-        )
-        row["by"][life.severity] += 1
-        row["first_opened"] = min(row["first_opened"], life.opened)
-    out = []
-    for row in groups.values():
-        review = row["review_by"]
-        flags = [] if row["approved_by"] else ["no approver"]
-        if not row["owner"]:
-            flags.append("no owner or reason on record")
-        out.append(
-            {
-                **{k: v for k, v in row.items() if k != "by"},
-                "first_opened": row["first_opened"].isoformat(),
-                "findings": sum(row["by"].values()),
-                "by_severity": {sev: row["by"][sev] for sev in SEVERITIES if row["by"][sev]},
-                "state": "review overdue" if review and dt.date.fromisoformat(review) < until else "accepted",
-                "flags": flags,
-            }
-        )
-    return sorted(out, key=lambda r: (r["state"] != "review overdue", r["repo"], r["source"]))
-
-
-def attestation_register(frameworks: Mapping[str, list[dict[str, Any]]], q: Quarter) -> list[dict[str, Any]]:
-    """Every manual control seen in the period: its last attestation and whether it is
-    current, due before the period ends, overdue (due before the report date) or missing."""
-    rows = []
-    for fw, controls in frameworks.items():
-        for c in controls:
-            a = c["attestation"]
-            if a is None and c["status"] != "MANUAL":
-                continue
-            if a is None:
-                state = "missing"
-            elif dt.date.fromisoformat(a["due"]) < q.until:
-                state = "overdue"
-            elif dt.date.fromisoformat(a["due"]) < q.end:
-                state = "due before the period ends"
-            else:
-                state = "current"
-            rows.append(
-                {
-                    "control": f"{fw} {c['id']}",
-                    "title": c["title"],
-                    "status": c["label"],
-                    "state": state,
-                    **(a or {}),
-                }
-            )
-    order = {"overdue": 0, "missing": 1, "due before the period ends": 2, "current": 3}
-    return sorted(rows, key=lambda r: (order[r["state"]], r["control"]))
-
-
-def on_default(record: Mapping[str, Any]) -> bool | None:
-    """Whether a run was of its repository's default branch; None when it did not record it."""
-    value = (record.get("git") or {}).get("on_default_branch")
-    return value if isinstance(value, bool) else None
-
-
-def branch_rows(runs: Iterable[RunView]) -> list[dict[str, Any]]:
-    """Runs of other branches, one row per repository and branch, newest last."""
-    groups: dict[tuple[str, str], list[RunView]] = defaultdict(list)
-    for r in runs:
-        groups[(r.repo, str((r.record.get("git") or {}).get("branch") or "(detached)"))].append(r)
-    rows = []
-    for (repo, branch), views in sorted(groups.items()):
-        views.sort(key=lambda r: r.record["started_at"])
-        last = views[-1].record
-        rows.append(
-            {
-                "repo": repo,
-                "branch": branch,
-                "runs": len(views),
-                "first": views[0].record["started_at"],
-                "last": last["started_at"],
-                "last_verdict": last["verdict"],
-                "last_active": sum(1 for f in last["findings"] if open_state(f) == "active"),
-            }
-        )
-    return rows
-
-
 def _page_size(paper: str) -> str:
     try:
         return PAPER_SIZES[paper]
@@ -807,54 +468,3 @@ def render_pdf(html_text: str, paper: str | None = None) -> bytes:
 
     sheets = [] if paper is None else [CSS(string=f"@page {{ size: {_page_size(paper)} !important }}")]
     return bytes(HTML(string=html_text).write_pdf(stylesheets=sheets))
-
-
-def load_quarter(
-    records: Iterable[tuple[str, int, str, dict[str, Any]]],
-    quarter: str,
-    broken: set[tuple[str, int]],
-    repo: str | None = None,
-    today: dt.date | None = None,
-) -> Quarter:
-    """The quarter's runs (and earlier ones, for what was already open) from ledger records."""
-    return load_period(records, quarter_period(quarter), broken, repo, today=today)
-
-
-def load_period(
-    records: Iterable[tuple[str, int, str, dict[str, Any]]],
-    period: Period,
-    broken: set[tuple[str, int]],
-    repo: str | None = None,
-    today: dt.date | None = None,
-    branch: str | None = None,
-) -> Quarter:
-    """The period's runs (and earlier ones, for what was already open) from ledger records.
-    `branch` None keeps each repository's default-branch runs: those that recorded being
-    of the default branch, and those that recorded nothing either way (older records, a
-    scan that knew no default branch; the report counts them). Runs of other branches
-    are kept apart in `other_branches`. A named `branch` keeps only that branch's runs.
-    `today` is the report date: a period not over on it is interim and figures run to it;
-    None reports as of the period's end (a past period, or a replay)."""
-    start, end = period.start, period.end
-    if today is not None and today < start:
-        raise ValueError(f"the period {period.label} has not begun on the report date {today}")
-    as_of = today if today is not None and today < end else None
-    q = Quarter(period.label, start, end, as_of=as_of, branch=branch)
-    for name, seq, digest, record in records:
-        if repo is not None and name != repo:
-            continue
-        view = RunView(name, seq, digest, record, chain_ok=(name, seq) not in broken)
-        mine = (
-            (record.get("git") or {}).get("branch") == branch
-            if branch is not None
-            else on_default(record) is not False
-        )
-        if not mine:
-            if start <= view.day <= end:
-                q.other_branches.append(view)
-            continue
-        if view.day < start:
-            q.before.append(view)
-        elif view.day <= end:
-            q.runs.append(view)
-    return q
