@@ -90,11 +90,32 @@ def test_plan_chunks_long_files_and_reports_oversized(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, config, workdir=tmp_path.parent / "work")
     plan = ds.DetectSecrets().plan(ctx)
     assert isinstance(plan, ds.Plan)
-    chunks = [j for j in plan.jobs if j.inputs == ("big.md",)]
-    assert len(chunks) >= 3, "a long-line file is spread over several jobs"
+    chunks = [s for j in plan.jobs for s in j.staged.values() if s.target_path == "big.md"]
+    assert len(chunks) >= 3, "a long-line file is cut into several chunks"
     assert [n.item for n in plan.not_assessed] == ["huge.txt"]
-    utf8 = [j for j in plan.jobs if j.inputs == ("latin.txt",)]
-    assert utf8 and all(j.cwd is not None for j in utf8)
+    utf8 = [j for j in plan.jobs if "latin.txt" in j.inputs]
+    assert utf8 and all(j.cwd is not None for j in utf8), "the UTF-8 copy is read from the staging folder"
+
+
+def test_shards_not_chunks_are_processes(tmp_path: Path) -> None:
+    """Chunks, staged copies and ordinary files share one budget of at most 2 × workers
+    shards; a big file's chunks are still spread over several of them."""
+    (tmp_path / "big.md").write_text(("| cell " * 300 + "|\n") * 2000)  # ~3.6 MB of long lines
+    (tmp_path / "latin.txt").write_bytes("caf\xe9\n".encode("latin-1"))  # a transcoded copy
+    for i in range(200):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n" * 50)
+    config = replace(default_config(SCANNER_NAMES), max_file_size=8_000_000)
+    ctx = replace(make_context(tmp_path, config, workdir=tmp_path.parent / "work"), workers=3)
+    plan = ds.DetectSecrets().plan(ctx)
+    assert isinstance(plan, ds.Plan)
+    chunks = sum(1 for j in plan.jobs for s in j.staged.values() if s.target_path == "big.md")
+    assert chunks >= 50, "the big file is cut into many chunks"
+    assert len(plan.jobs) <= 2 * 3, f"{len(plan.jobs)} processes for 3 workers"
+    spread = [j for j in plan.jobs if any(s.target_path == "big.md" for s in j.staged.values())]
+    assert len(spread) >= 2, "the chunks are spread over several shards"
+    assert all(j.cwd is not None for j in spread) and all(j.cwd is None for j in plan.jobs if not j.staged)
+    covered = {p for j in plan.jobs for p in j.inputs}
+    assert covered == {"big.md", "latin.txt", *(f"m{i}.py" for i in range(200))}
 
 
 def test_plan_shortens_blank_runs_in_the_staged_copy(tmp_path: Path) -> None:

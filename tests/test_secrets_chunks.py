@@ -59,9 +59,10 @@ def _every_chunk(chunks: int, text: str, first: int = 3) -> dict[int, str]:
 
 
 def _jobs_for(target: Path, rel: str, workdir: Path) -> int:
+    """How many chunks of `rel` the plan scans (packed into however many shards)."""
     plan = ds.DetectSecrets().plan(make_context(target, workdir=workdir))
     assert isinstance(plan, ds.Plan)
-    return sum(1 for job in plan.jobs if job.inputs == (rel,))
+    return sum(1 for job in plan.jobs for staged in job.staged.values() if staged.target_path == rel)
 
 
 def _by_hand(target: Path, rel: str, *flags: str) -> list[tuple[str, int]]:

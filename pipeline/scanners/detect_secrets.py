@@ -13,19 +13,25 @@ Work split (see docs/architecture.md, "Secrets scanning policy"):
   (measured on 1.5.0: 100 blanks after `"password"` cost 8 ms, 300 cost
   0.23 s, 1,000 cost 5.7 s, on one line). No secret contains such a run, and
   line numbers are unchanged;
-- large files are cut at line boundaries into chunks scanned as separate
-  jobs, so one big file is spread over every worker instead of dominating the
-  run (detect-secrets' plugins work line by line; config-like files whose
-  parsers need the whole file are kept whole). The tool reports a secret once
-  per file it reads, so `merge()` brings the chunks' findings back to one per
-  file, type and secret, as for the whole file;
-- everything else is packed into shards of similar estimated cost.
+- large files are cut at line boundaries into chunks, so one big file is spread
+  over every worker instead of dominating the run (detect-secrets' plugins work
+  line by line; config-like files whose parsers need the whole file are kept
+  whole). The tool reports a secret once per file it reads, so `merge()` brings
+  the chunks' findings back to one per file, type and secret, as for the whole
+  file;
+- shards, not chunks, are processes: the staged copies (chunks, transcoded and
+  defused files), which the tool reads from the staging folder, and the target's
+  own files, which it reads in place, are each packed into shards of similar
+  estimated cost (longest first), within one budget of shards for the run
+  (`shard_count`: at most 2 × workers, fewer when the work is small), shared in
+  proportion to their cost. Each process pays the tool's start-up once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -89,6 +95,40 @@ def _chunks(text: str, size: int) -> list[tuple[int, str]]:
     return out
 
 
+def _shards(
+    base: tuple[str, ...],
+    plain: list[tuple[str, float]],
+    copies: list[tuple[str, float]],
+    staged: Mapping[str, Staged],
+    stage_root: Path,
+    workers: int,
+) -> list[Job]:
+    """The run's jobs: one budget of shards (`shard_count` over all the work) shared by
+    the target's files (read in place) and the staged copies (read from the staging
+    folder, the tool's working directory for them), in proportion to their cost."""
+    cost_plain, cost_copies = sum(c for _, c in plain), sum(c for _, c in copies)
+    budget = shard_count(cost_plain + cost_copies, len(plain) + len(copies), workers, SHARD_SECONDS)
+    for_copies = 0
+    if copies:
+        share = round(budget * cost_copies / max(cost_plain + cost_copies, 1e-9))
+        for_copies = min(max(share, 1), budget - 1 if plain and budget > 1 else budget)
+    jobs = [
+        Job(argv=(*base, *map(as_path_arg, paths)), cost=START_SECONDS + load, inputs=paths)
+        for paths, load in (pack(plain, max(budget - for_copies, 1)) if plain else [])
+    ]
+    for rels, load in pack(copies, for_copies) if copies else []:
+        jobs.append(
+            Job(
+                argv=(*base, *map(as_path_arg, rels)),
+                cost=START_SECONDS + load,
+                inputs=tuple(sorted({staged[r].target_path for r in rels})),
+                staged=MappingProxyType({r: staged[r] for r in rels}),
+                cwd=stage_root,
+            )
+        )
+    return jobs
+
+
 class DetectSecrets:
     name = NAME
     executable = "detect-secrets"
@@ -112,8 +152,9 @@ class DetectSecrets:
         # reported, as suppressed findings with their marker, instead of vanishing.
         base = ("detect-secrets", "-c", "1", "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER)
         stage_root = ctx.workdir / NAME
-        jobs: list[Job] = []
         plain: list[tuple[str, float]] = []
+        copies: list[tuple[str, float]] = []
+        staged: dict[str, Staged] = {}
         for info in (f for f in text_files if not f.oversized):
             split = info.size > CHUNK_BYTES and not info.path.lower().endswith(WHOLE_FILE_SUFFIXES)
             blanks = info.blank_run > MAX_BLANKS
@@ -134,23 +175,9 @@ class DetectSecrets:
                 dest = stage_root / staged_rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_text(piece, encoding="utf-8")
-                cost = _cost(info) * len(piece) / max(len(text), 1)
-                jobs.append(
-                    Job(
-                        argv=(*base, as_path_arg(staged_rel)),
-                        cost=START_SECONDS + cost,
-                        inputs=(info.path,),
-                        staged=MappingProxyType({staged_rel: Staged(info.path, offset)}),
-                        cwd=stage_root,
-                    )
-                )
-        if plain:
-            total = sum(c for _, c in plain)
-            shards = shard_count(total, len(plain), ctx.workers, SHARD_SECONDS)
-            jobs.extend(
-                Job(argv=(*base, *map(as_path_arg, paths)), cost=START_SECONDS + load, inputs=paths)
-                for paths, load in pack(plain, shards)
-            )
+                staged[staged_rel] = Staged(info.path, offset)
+                copies.append((staged_rel, _cost(info) * len(piece) / max(len(text), 1)))
+        jobs = _shards(base, plain, copies, staged, stage_root, ctx.workers)
         return Plan(tuple(jobs), not_assessed)
 
     def parse(self, run: ToolRun, job: Job, ctx: Context) -> Parsed:
