@@ -31,6 +31,7 @@ from rich.text import Text
 
 from pipeline import (
     __version__,
+    cache,
     config,
     controls,
     evidence,
@@ -40,6 +41,7 @@ from pipeline import (
     renderers,
     resources,
     runner,
+    secret_id,
     suppress,
     toolenv,
 )
@@ -100,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--baseline", help="baseline file: only findings not in it count")
     scan.add_argument("--waivers", help="waivers file (default: compliance-waivers.yaml in PATH)")
+    scan.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every scanner on everything: neither reuse nor keep results in the result cache",
+    )
     scan.add_argument("--branch", help="the branch this run is of (default: git's current branch)")
     scan.add_argument(
         "--default-branch",
@@ -155,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-j", "--jobs", type=int, help="concurrent scanner processes")
         p.add_argument("--tools", choices=("managed", "path"), help="pinned environments or PATH")
         p.add_argument("--fail-on-incomplete", action=argparse.BooleanOptionalAction, default=None)
+        p.add_argument("--no-cache", action="store_true", help="do not use the result cache")
         p.add_argument("--policy", help=f"operator policy (TOML); or ${POLICY_ENV}")
 
     led = sub.add_parser("ledger", help="the tamper-evident history of runs")
@@ -240,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=_Parser)
     tsub.add_parser("install", help="build every scanner environment from the locks now")
     tsub.add_parser("list", help="show each scanner environment, its lock digest and status")
+    cache_p = sub.add_parser("cache", help="the result cache of earlier runs")
+    csub = cache_p.add_subparsers(dest="cache_command", required=True, parser_class=_Parser)
+    csub.add_parser("info", help="where the result cache is, its entries and size")
+    csub.add_parser("clear", help="delete every entry of the result cache")
     return parser
 
 
@@ -276,6 +288,8 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
         changes["baseline"] = str(Path(args.baseline).resolve())
     if getattr(args, "waivers", None):
         changes["waivers"] = str(Path(args.waivers).resolve())
+    if getattr(args, "no_cache", False):
+        changes["cache"] = False
     for flag in ("branch", "default_branch"):
         if getattr(args, flag, None):
             changes[flag.replace("_", "-")] = getattr(args, flag)
@@ -293,6 +307,29 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
     return config.enforce(config.override(cfg, CLI, changes))
 
 
+def result_cache(cfg: config.Config | None) -> cache.ResultCache:
+    """The user's result cache (`<cache>/compliance-pipeline/results`), or a disabled one."""
+    if cfg is not None and not cfg.cache:
+        return cache.ResultCache(None)
+    size = cfg.cache_max_size if cfg is not None else cache.DEFAULT_MAX_BYTES
+    folder = os.environ.get(cache.ROOT_ENV) or cache.default_root(toolenv.cache_root(os.environ))
+    key = os.environ.get(secret_id.KEY_ENV)
+    return cache.ResultCache(Path(folder), size, key.encode("utf-8") if key else None)
+
+
+def _keep(store: cache.ResultCache, result: RunOutput, origin: str, err: Console) -> None:
+    """Store this run's cache entries (named by the run they come from), then trim."""
+    if not store.enabled or not result.cache_entries:
+        return
+    try:
+        store.put(result.cache_entries, origin)
+        store.evict()
+    except Exception as exc:  # the cache is an optimisation: it never fails a run
+        store.stats.problems.append(f"{type(exc).__name__}")
+    for problem in store.stats.problems[:1]:
+        err.print(f"warning: result cache: {problem}", markup=False)
+
+
 def _execute(
     target: Path,
     cfg: config.Config,
@@ -300,6 +337,7 @@ def _execute(
     show: bool,
     output_dir: Path | None,
     only: tuple[str, ...] | None = None,
+    store: cache.ResultCache | None = None,
 ) -> RunOutput:
     scanners = registry()
     with Progress(
@@ -330,6 +368,7 @@ def _execute(
             progress=on_progress,
             output_dir=output_dir,
             only=only,
+            store=store,
         )
 
 
@@ -345,8 +384,9 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
         who = cfg.origins.get("output", "default")
         raise UsageError(f"output ({who}): {exc}") from None
     started = utc_now()
+    store = result_cache(cfg)
     try:
-        result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output)
+        result = _execute(target, cfg, err, not args.no_progress and err.is_terminal, output, store=store)
     except (config.ConfigError, UsageError, controls.PolicyError):
         raise  # configuration errors stay exit 3, named
     except (runner.Interrupted, KeyboardInterrupt) as exc:
@@ -364,6 +404,9 @@ def cmd_scan(args: argparse.Namespace, out: Console, err: Console) -> int:
     written = evidence.write(result, output, signing_key=_signing_key(args), make_zip=bool(args.zip))
     print_summary(result.report, out, output_dir=str(written))
     broken = evidence.writer_errors(written)
+    if not broken:
+        manifest = evidence.read_bundle(written)["manifest.json"]
+        _keep(store, result, "sha256:" + evidence.sha256(manifest), err)
     for line in broken:
         err.print(f"internal error: a writer failed, {line} (findings.json stands)", markup=False)
     if ledger_target:
@@ -607,9 +650,13 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
             evidence.check_destination(output)
         except evidence.EvidenceError as exc:
             raise UsageError(f"--output: {exc}") from None
-    result = _execute(target, cfg, err, False, output, only=files)
+    store = result_cache(cfg)
+    result = _execute(target, cfg, err, False, output, only=files, store=store)
+    origin = f"pre-commit hook run at {result.report.started_at} (no bundle)"
     if output is not None:
-        evidence.write(result, output)
+        written = evidence.write(result, output)
+        origin = "sha256:" + evidence.sha256(evidence.read_bundle(written)["manifest.json"])
+    _keep(store, result, origin, err)
     report = result.report
     for r in report.results:
         if r.status.value == "failed":
@@ -638,6 +685,22 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     elif code == gate.EXIT_INCOMPLETE:
         out.print("blocked: the scan is incomplete (see above).", markup=False)
     return code
+
+
+def cmd_cache(args: argparse.Namespace, out: Console, err: Console) -> int:
+    store = result_cache(None)
+    if args.cache_command == "clear":
+        n, size = store.clear()
+        out.print(f"{store.root}: {n} entries deleted ({size / 1e6:.1f} MB)", markup=False)
+        return gate.EXIT_PASS
+    entries = store.entries()
+    size = sum(e[1] for e in entries)
+    table = Table("folder", "entries", "MB", "limit (MB)", title="Result cache")
+    table.add_row(
+        Text(str(store.root)), str(len(entries)), f"{size / 1e6:.1f}", f"{store.max_bytes / 1e6:.0f}"
+    )
+    out.print(table)
+    return gate.EXIT_PASS
 
 
 def cmd_tools(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -902,6 +965,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_controls(args, out, err)
         if args.command == "policies":
             return cmd_policies(args, out, err)
+        if args.command == "cache":
+            return cmd_cache(args, out, err)
         return cmd_tools(args, out, err)
     except (UsageError, config.ConfigError, controls.PolicyError, ledger.LedgerError) as exc:
         err.print(f"error: {_redacted(str(exc))}", markup=False)  # a waiver may quote a secret

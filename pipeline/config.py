@@ -46,6 +46,8 @@ OPERATOR_ONLY = MappingProxyType(
         "vulndb-max-days": "it decides how old the advisory data may be",
         "ledger": "it writes outside the repository",
         "branch": "it decides which history the run is filed in",
+        "cache": "it decides whether results of earlier runs are trusted",
+        "cache-max-size": "it decides how much the runner's disk holds",
         "default-branch": "it decides which history the run is filed in",
         "waiver-max-days": "it decides how long a waiver may last",
         "fail-on-incomplete": "it decides whether an incomplete scan fails",
@@ -140,6 +142,10 @@ class Config:
     fail_on_incomplete: bool = True
     ledger: str | None = None
     """Append every run to this ledger (SQLite path or postgresql:// URL)."""
+    cache: bool = True
+    """Reuse and keep results in the result cache (`--no-cache` turns it off)."""
+    cache_max_size: int = 1 << 30
+    """Bytes the result cache may hold; least recently used entries go first."""
     branch: str | None = None
     """The branch the run is of (the Action passes it: a pull request's checkout is
     detached); unset: git's current branch."""
@@ -202,6 +208,8 @@ class Config:
             "fail-on-incomplete": self.fail_on_incomplete,
             "frameworks": list(self.frameworks),
             "ledger": "set" if self.ledger else None,
+            "cache": self.cache,
+            "cache-max-size": self.cache_max_size,
             "branch": self.branch,
             "default-branch": self.default_branch,
             "set-by-repository": sorted(k for k in self.origins if self.from_repository(k)),
@@ -346,6 +354,14 @@ def _check(key: str, raw: Any) -> Any:
     if k == "ledger":
         _expect(key, raw, str, "a SQLite path or a postgresql:// URL")
         return raw
+    if k == "cache":
+        _expect(key, raw, bool, "true or false")
+        return raw
+    if k == "cache-max-size":
+        _expect(key, raw, int, "a number of bytes")
+        if raw < 0:
+            raise ConfigError(f"{key}: must be 0 or more, got {raw}")
+        return raw
     if k in ("branch", "default-branch"):
         _expect(key, raw, str, "a branch name")
         if not raw.strip():
@@ -391,6 +407,8 @@ FIELDS = MappingProxyType(
         "allow-inline-suppressions": "allow_inline_suppressions",
         "fail-on-incomplete": "fail_on_incomplete",
         "ledger": "ledger",
+        "cache": "cache",
+        "cache-max-size": "cache_max_size",
         "branch": "branch",
         "default-branch": "default_branch",
         "frameworks": "frameworks",

@@ -205,6 +205,16 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class CacheUse:
+    """What a scanner's result took from the result cache instead of running the tool."""
+
+    items: int
+    """Files (detect-secrets, bandit) or the whole input's items (checkov, pip-audit)."""
+    origins: tuple[str, ...]
+    """The runs the reused results come from: their manifest digests."""
+
+
+@dataclass(frozen=True)
 class ScanResult:
     scanner: str
     status: Status
@@ -222,6 +232,9 @@ class ScanResult:
     """What the reader should know but does not make the result incomplete."""
     assessed: int = 0
     """Items checked: files (detect-secrets, bandit, checkov) or dependencies (pip-audit)."""
+    cache: CacheUse | None = None
+    """None: nothing reused; else what came from earlier runs (still part of this
+    complete assessment: the same tool, configuration and content)."""
 
     @property
     def complete(self) -> bool:

@@ -27,12 +27,14 @@ from pipeline import (
     __version__,
     attest,
     boundary,
+    cache,
     controls,
     fingerprint,
     manifests,
     render,
     renderers,
     resources,
+    reuse,
     suppress,
     toolenv,
 )
@@ -40,6 +42,7 @@ from pipeline.config import Config, ConfigError, ScannerConfig
 from pipeline.discover import EXCLUDED_BY, Inventory, discover, matching_pattern
 from pipeline.model import (
     AdvisoryDatabase,
+    CacheUse,
     Component,
     Finding,
     GitInfo,
@@ -81,6 +84,8 @@ class RunOutput:
     report: RunReport
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Per scanner: its invocations with the tool's own output (secret values masked)."""
+    cache_entries: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    """What this run leaves in the result cache (after the redaction boundary)."""
 
 
 def load_severities(path: Path, catalog: controls.Catalog | None = None) -> SeverityTable:
@@ -245,9 +250,14 @@ def _job_outcome(scanner: Scanner, job: Job, done: ToolRun, ctx: Context, timeou
 
 
 def _plan(
-    ctx: Context, scanners: Mapping[str, Scanner], skip: tuple[str, ...] = ()
+    ctx: Context,
+    scanners: Mapping[str, Scanner],
+    skip: tuple[str, ...] = (),
+    resolution: reuse.Resolution | None = None,
 ) -> tuple[dict[str, ScanResult], dict[str, Plan]]:
-    """Plan every enabled scanner; those in `skip` failed a pre-flight check."""
+    """Plan every enabled scanner; those in `skip` failed a pre-flight check. A scanner
+    whose result is reused whole, or whose every file is, is not planned; one with some
+    files reused is planned for the others only."""
     results: dict[str, ScanResult] = {}
     plans: dict[str, Plan] = {}
     for name, scanner in scanners.items():
@@ -257,7 +267,14 @@ def _plan(
             continue
         if name in skip:
             continue
-        plan = scanner.plan(ctx)
+        reused = resolution.reused.get(name) if resolution is not None else None
+        own = ctx
+        if reused is not None:
+            if reused.whole is not None or set(reuse.scope(name, ctx.inventory)) <= set(reused.items):
+                continue
+            left = tuple(f for f in ctx.inventory.files if f.path not in set(reused.items))
+            own = replace(ctx, inventory=replace(ctx.inventory, files=left))
+        plan = scanner.plan(own)
         if isinstance(plan, NotApplicable):
             results[name] = ScanResult(name, Status.NOT_APPLICABLE, reason=plan.reason)
         else:
@@ -335,8 +352,12 @@ def execute(
     progress: Progress | None = None,
     output_dir: Path | None = None,
     only: tuple[str, ...] | None = None,
+    store: cache.ResultCache | None = None,
 ) -> RunOutput:
-    """One scan. `only`: scan just these target-relative files (the pre-commit hook)."""
+    """One scan. `only`: scan just these target-relative files (the pre-commit hook);
+    `store`: the result cache (None: no cache); the entries this run leaves for the next
+    are in `RunOutput.cache_entries`, for the caller to store once the bundle is written."""
+    store = store or cache.ResultCache(None)
     started = clock()
     root = target.resolve()
     every_control = controls.load(resources.policies_dir())
@@ -389,6 +410,20 @@ def execute(
     if needs_advisories:
         now = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
         advisories = open_advisories(config, environ, now)
+    keys = reuse.Keys(
+        code=reuse.code_digest(Path(__file__).parent, resources.templates_dir(), resources.policies_dir()),
+        secret_scheme=SecretIds.from_environ(environ).identity,
+        config=config,
+        root=root,
+        locks=reuse.lock_digests(s.distribution for s in scanners.values()),
+        advisory_digest=advisories.identity.digest if advisories.identity else None,
+    )
+    enabled = [
+        (n, s.distribution)
+        for n, s in scanners.items()
+        if n in config.scanners and config.scanners[n].enabled
+    ]
+    resolution = reuse.resolve(enabled, inventory, keys, store)
     workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
     stack = ExitStack()
     interrupted: str | None = None
@@ -400,7 +435,8 @@ def execute(
         db = advisories.db
         rendered = None
         wants_checkov = "checkov" in scanners and config.scanners.get("checkov", ScannerConfig()).enabled
-        if wants_checkov and ("helm" in inventory.iac or "kustomize" in inventory.iac):
+        checkov_reused = "checkov" in resolution.reused
+        if wants_checkov and not checkov_reused and ("helm" in inventory.iac or "kustomize" in inventory.iac):
             notify("checkov", "setup", 0, 0)
             rendered = render.render_all(inventory, renderers.locate(environ), runner, workdir / "rendered")
         ctx = Context(
@@ -421,7 +457,7 @@ def execute(
             secret_ids=SecretIds.from_environ(environ),
         )
         preflight = {"pip-audit": advisories.error} if advisories.error else {}
-        results, plans = _plan(ctx, scanners, skip=tuple(preflight))
+        results, plans = _plan(ctx, scanners, skip=tuple(preflight), resolution=resolution)
         for name, plan in plans.items():
             notify(name, "setup", 0, len(plan.jobs))
         setups = _setup_tools(plans, scanners, config, runner, environ)
@@ -487,6 +523,24 @@ def execute(
             raw_out[name] = scrub.data(
                 {"scanner": name, "invocations": sorted(a.raw, key=lambda r: r["argv"])}
             )
+        for name, reused in resolution.reused.items():
+            if name in preflight or (name in results and results[name].status is not Status.OK):
+                continue
+            merged = reuse.merge_reused(results.get(name), reused, name)
+            if name == "pip-audit":
+                merged = replace(merged, warnings=(*advisories.warnings, *merged.warnings))
+            if isinstance(scanners[name], MergesFindings):
+                merged = replace(merged, findings=scanners[name].merge(merged.findings))  # type: ignore[attr-defined]
+            reused_count = len(reused.items) if reused.whole is None else merged.assessed
+            results[name] = replace(
+                merged,
+                findings=fingerprint.disambiguate(merged.findings),
+                cache=CacheUse(reused_count, reused.origins),
+            )
+            raw_out.setdefault(name, {"scanner": name, "invocations": []})["reused"] = {
+                "items": reused_count,
+                "from": list(reused.origins),
+            }
     finally:
         stack.close()  # the local OSV API stops here, whatever happened above
         shutil.rmtree(workdir, ignore_errors=True)
@@ -507,6 +561,7 @@ def execute(
         interrupted=interrupted,
         components=components(deps),
     )
+    unsuppressed_results = report.results
     results_now, notes = suppress.apply(
         report.results, waivers, baseline, today, config.allow_inline_suppressions
     )
@@ -516,9 +571,23 @@ def execute(
     report = replace(report, controls=controls.evaluate(report, catalog, attestations))
     # The boundary: every string any writer will see, redacted once, here.
     clean = boundary.text_filter(scrub)
+    left = (
+        reuse.entries(
+            unsuppressed_results,
+            resolution,
+            inventory,
+            keys,
+            {"pip-audit": advisories.warnings},
+            lambda r: boundary.redact_report(r, clean),
+        )
+        if not interrupted
+        else []
+    )
     report = boundary.redact_report(report, clean)
     return RunOutput(
-        report, MappingProxyType({k: boundary.redact_data(v, clean) for k, v in raw_out.items()})
+        report,
+        MappingProxyType({k: boundary.redact_data(v, clean) for k, v in raw_out.items()}),
+        cache_entries=tuple(left),
     )
 
 

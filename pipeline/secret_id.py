@@ -42,6 +42,14 @@ class SecretIds:
     def scheme(self) -> str:
         return "hmac-sha256" if self._key is not None else "pbkdf2-sha256"
 
+    @property
+    def identity(self) -> str:
+        """Which identities this run gives secrets (the scheme, and a digest of the key:
+        never the key), for the result cache's keys."""
+        if self._key is None:
+            return self.scheme
+        return f"{self.scheme}:{hashlib.sha256(b'compliance-pipeline cache ' + self._key).hexdigest()}"
+
     def of(self, sha1_hex: str) -> str:
         if sha1_hex not in self._memo:
             material = sha1_hex.strip().lower().encode("ascii", "replace")

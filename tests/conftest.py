@@ -29,6 +29,13 @@ DATA = Path(__file__).parent / "data"
 DEMO = ROOT / "examples" / "demo-repo"
 
 
+@pytest.fixture(autouse=True)
+def _own_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty result cache of its own (the CLI's and its subprocesses'),
+    so tests never see each other's cached results; the scanner environments stay shared."""
+    monkeypatch.setenv("COMPLIANCE_PIPELINE_RESULTS_CACHE", str(tmp_path_factory.mktemp("results-cache")))
+
+
 def data(tool: str, name: str) -> str:
     return (DATA / tool / name).read_text(encoding="utf-8")
 

@@ -73,6 +73,7 @@ def scanner_dict(r: ScanResult) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "not_assessed": [{"item": n.item, "reason": n.reason} for n in r.not_assessed],
         "rules_run": list(r.rules_run),
+        "cache": None if r.cache is None else {"reused": r.cache.items, "from": list(r.cache.origins)},
         "invocations": [
             {
                 "argv": list(i.argv),
