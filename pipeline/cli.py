@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", help="baseline file: only findings not in it count")
     scan.add_argument("--waivers", help="waivers file (default: compliance-waivers.yaml in PATH)")
     scan.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="a diff scan: only what changed since this commit (a pull request's base); "
+        "the evidence says it is partial and no control is PASS",
+    )
+    scan.add_argument(
         "--no-cache",
         action="store_true",
         help="run every scanner on everything: neither reuse nor keep results in the result cache",
@@ -288,6 +294,8 @@ def _effective_config(args: argparse.Namespace, target: Path) -> config.Config:
         changes["baseline"] = str(Path(args.baseline).resolve())
     if getattr(args, "waivers", None):
         changes["waivers"] = str(Path(args.waivers).resolve())
+    if getattr(args, "changed_since", None):
+        changes["changed-since"] = args.changed_since
     if getattr(args, "no_cache", False):
         changes["cache"] = False
     for flag in ("branch", "default_branch"):

@@ -47,6 +47,7 @@ OPERATOR_ONLY = MappingProxyType(
         "ledger": "it writes outside the repository",
         "branch": "it decides which history the run is filed in",
         "cache": "it decides whether results of earlier runs are trusted",
+        "changed-since": "it decides how much of the repository is assessed",
         "cache-max-size": "it decides how much the runner's disk holds",
         "default-branch": "it decides which history the run is filed in",
         "waiver-max-days": "it decides how long a waiver may last",
@@ -142,6 +143,8 @@ class Config:
     fail_on_incomplete: bool = True
     ledger: str | None = None
     """Append every run to this ledger (SQLite path or postgresql:// URL)."""
+    changed_since: str | None = None
+    """A diff scan: only the change since this commit (`--changed-since REF`)."""
     cache: bool = True
     """Reuse and keep results in the result cache (`--no-cache` turns it off)."""
     cache_max_size: int = 1 << 30
@@ -208,6 +211,7 @@ class Config:
             "fail-on-incomplete": self.fail_on_incomplete,
             "frameworks": list(self.frameworks),
             "ledger": "set" if self.ledger else None,
+            "changed-since": self.changed_since,
             "cache": self.cache,
             "cache-max-size": self.cache_max_size,
             "branch": self.branch,
@@ -362,7 +366,7 @@ def _check(key: str, raw: Any) -> Any:
         if raw < 0:
             raise ConfigError(f"{key}: must be 0 or more, got {raw}")
         return raw
-    if k in ("branch", "default-branch"):
+    if k in ("branch", "default-branch", "changed-since"):
         _expect(key, raw, str, "a branch name")
         if not raw.strip():
             raise ConfigError(f"{key}: must not be empty")
@@ -407,6 +411,7 @@ FIELDS = MappingProxyType(
         "allow-inline-suppressions": "allow_inline_suppressions",
         "fail-on-incomplete": "fail_on_incomplete",
         "ledger": "ledger",
+        "changed-since": "changed_since",
         "cache": "cache",
         "cache-max-size": "cache_max_size",
         "branch": "branch",

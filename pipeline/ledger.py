@@ -338,6 +338,7 @@ def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> d
         "manifest_digest": manifest_digest,
         "advisory_database": doc.get("advisory_database"),
         "interrupted": doc.get("interrupted"),
+        "scope": _scope(doc.get("scope"), cap),
         "skipped": skipped[:cap],
         "skipped_capped": len(skipped) > cap,
         "scanners": [
@@ -377,6 +378,22 @@ def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> d
             }
             for c in doc.get("controls", [])
         ],
+    }
+
+
+def _scope(scope: Mapping[str, Any] | None, cap: int) -> dict[str, Any]:
+    """A diff scan's change (what it assessed); a longer list than `cap` is cut and
+    marked, and the quarterly report then treats what is not listed as not assessed."""
+    if not scope or scope.get("kind") != "change":
+        return {"kind": "full"}
+    files = list(scope.get("files") or ())
+    return {
+        "kind": "change",
+        "since": scope.get("since"),
+        "files": files[:cap],
+        "files_capped": len(files) > cap,
+        "modules": list(scope.get("modules") or ())[:cap],
+        "error": scope.get("error"),
     }
 
 

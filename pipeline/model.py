@@ -331,6 +331,22 @@ class GitInfo:
 
 
 @dataclass(frozen=True)
+class ChangeScope:
+    """The change a diff scan covers (`scan --changed-since REF`, pipeline/change.py)."""
+
+    since: str
+    """REF as the operator gave it."""
+    base: str | None = None
+    """The commit REF resolved to."""
+    files: tuple[str, ...] = ()
+    """Changed files that exist, relative to the target."""
+    modules: tuple[str, ...] = ()
+    """Terraform root modules (folders) of changed Terraform files: assessed whole."""
+    error: str | None = None
+    """Why the change could not be listed (then nothing is assessed: fail closed)."""
+
+
+@dataclass(frozen=True)
 class RunReport:
     target: str
     started_at: str
@@ -357,6 +373,8 @@ class RunReport:
     """Why the run stopped before it finished (a signal, an internal error): incomplete."""
     components: tuple[Component, ...] = ()
     """Every dependency the manifests declare (the SBOM's components)."""
+    change: ChangeScope | None = None
+    """A diff scan's change (`--changed-since`); None: the whole target was scanned."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -13,7 +13,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -28,6 +28,7 @@ from pipeline import (
     attest,
     boundary,
     cache,
+    change,
     controls,
     fingerprint,
     manifests,
@@ -42,8 +43,11 @@ from pipeline.config import Config, ConfigError, ScannerConfig
 from pipeline.discover import EXCLUDED_BY, Inventory, discover, matching_pattern
 from pipeline.model import (
     AdvisoryDatabase,
+    Attestation,
     CacheUse,
+    ChangeScope,
     Component,
+    ControlStatus,
     Finding,
     GitInfo,
     Invocation,
@@ -51,6 +55,7 @@ from pipeline.model import (
     RunReport,
     ScanResult,
     Severity,
+    SkippedPath,
     Status,
     ToolInfo,
 )
@@ -342,37 +347,53 @@ def open_advisories(config: Config, environ: Mapping[str, str], now: dt.datetime
     return _Advisories(db=db, identity=identity, warnings=warnings)
 
 
-def execute(
-    target: Path,
-    config: Config,
-    scanners: Mapping[str, Scanner],
-    runner: Runner,
-    clock: Clock,
-    environ: Mapping[str, str],
-    progress: Progress | None = None,
-    output_dir: Path | None = None,
-    only: tuple[str, ...] | None = None,
-    store: cache.ResultCache | None = None,
-) -> RunOutput:
-    """One scan. `only`: scan just these target-relative files (the pre-commit hook);
-    `store`: the result cache (None: no cache); the entries this run leaves for the next
-    are in `RunOutput.cache_entries`, for the caller to store once the bundle is written."""
-    store = store or cache.ResultCache(None)
-    started = clock()
-    root = target.resolve()
+@dataclass(frozen=True)
+class _Inputs:
+    """What the run judges with, loaded first: a configuration error stops the run before
+    any scanner starts."""
+
+    catalog: controls.Catalog
+    waivers: tuple[suppress.Waiver, ...]
+    attestations: tuple[Attestation, ...]
+    baseline: suppress.Baseline
+    today: dt.date
+
+
+def _load_inputs(root: Path, config: Config, started: str) -> _Inputs:
     every_control = controls.load(resources.policies_dir())
-    catalog = controls.select(every_control, config.frameworks)
-    # Configuration errors in waivers, attestations or the baseline stop the run before any
-    # scanner starts.
     today = dt.date.fromisoformat(started[:10])
-    waivers = suppress.load_waivers(root / config.waivers, today, config.waiver_max_days)
-    attestations = attest.load(root / config.attestations, *controls.manual_controls(every_control), today)
-    baseline = (
-        suppress.load_baseline(root / config.baseline, today, config.waiver_max_days)
-        if config.baseline
-        else suppress.NO_BASELINE
+    return _Inputs(
+        catalog=controls.select(every_control, config.frameworks),
+        waivers=suppress.load_waivers(root / config.waivers, today, config.waiver_max_days),
+        attestations=attest.load(root / config.attestations, *controls.manual_controls(every_control), today),
+        baseline=(
+            suppress.load_baseline(root / config.baseline, today, config.waiver_max_days)
+            if config.baseline
+            else suppress.NO_BASELINE
+        ),
+        today=today,
     )
-    notify: Progress = progress or (lambda *_: None)
+
+
+def _discover(
+    root: Path,
+    config: Config,
+    runner: Runner,
+    environ: Mapping[str, str],
+    output_dir: Path | None,
+    only: tuple[str, ...] | None,
+) -> tuple[Inventory, ChangeScope | None]:
+    """The inventory; for a diff scan (`changed-since`), of the change only."""
+    scope: ChangeScope | None = None
+    if config.changed_since:
+        scope = change.changed_files(root, runner, environ, config.changed_since)
+        if scope.error is None:
+            modules = change.modules_of(scope.files)
+            extra = change.module_files(root, runner, environ, modules)
+            scope = replace(scope, modules=tuple(sorted(modules)))
+            only = tuple(sorted({*scope.files, *extra}))
+        else:
+            only = ()
     inventory = discover(
         root,
         runner,
@@ -392,24 +413,41 @@ def execute(
         only=only,
         exclude_source=config.origins.get("exclude", "configuration"),
     )
+    if scope is not None and scope.error is not None:
+        # The change could not be listed: nothing was assessed, and the evidence says why.
+        failed = SkippedPath(".", scope.error, not_assessed=True, category="scope", files=0)
+        inventory = replace(inventory, skipped=(*inventory.skipped, failed))
     _check_never_exclude(inventory, config)
-    read_text = make_reader(root)
-    deps, problems = manifests.collect(list(inventory.manifests), read_text)
-    tool_env = tool_environment(environ)
+    return inventory, scope
+
+
+def _workers(config: Config) -> int:
     cores = os.cpu_count() or 2
     workers = config.jobs or cores
     if config.from_repository("jobs"):
         workers = min(workers, 2 * cores)  # the repository tunes, it does not fork-bomb the runner
-    advisories = _Advisories()
-    needs_advisories = (
+    return workers
+
+
+def _needs_advisories(config: Config, scanners: Mapping[str, Scanner], inventory: Inventory) -> bool:
+    return (
         config.vulnerability_service == "offline"
         and "pip-audit" in scanners
         and config.scanners.get("pip-audit", ScannerConfig(enabled=False)).enabled
         and bool(inventory.manifests)
     )
-    if needs_advisories:
-        now = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
-        advisories = open_advisories(config, environ, now)
+
+
+def _resolve(
+    root: Path,
+    config: Config,
+    scanners: Mapping[str, Scanner],
+    inventory: Inventory,
+    advisories: _Advisories,
+    environ: Mapping[str, str],
+    store: cache.ResultCache,
+) -> tuple[reuse.Keys, reuse.Resolution]:
+    """Resolve from cache: the results an earlier run already established."""
     keys = reuse.Keys(
         code=reuse.code_digest(Path(__file__).parent, resources.templates_dir(), resources.policies_dir()),
         secret_scheme=SecretIds.from_environ(environ).identity,
@@ -423,10 +461,159 @@ def execute(
         for n, s in scanners.items()
         if n in config.scanners and config.scanners[n].enabled
     ]
-    resolution = reuse.resolve(enabled, inventory, keys, store)
+    return keys, reuse.resolve(enabled, inventory, keys, store)
+
+
+def _run_jobs(
+    queue: list[tuple[str, Job]],
+    acc: dict[str, _Acc],
+    scanners: Mapping[str, Scanner],
+    setups: Mapping[str, toolenv.ToolSetup],
+    ctx: Context,
+    runner: Runner,
+    environ: Mapping[str, str],
+    notify: Progress,
+) -> str | None:
+    """Execute the jobs, longest first, in one pool; returns why the run stopped early,
+    if it did (what finished is kept, the rest marked)."""
+    config, root = ctx.config, ctx.inventory.root
+    tool_env = tool_environment(environ)
+    queue.sort(key=lambda item: -item[1].cost)  # longest first
+    totals = {name: sum(1 for n, _ in queue if n == name) for name in acc}
+    finished = dict.fromkeys(acc, 0)
+
+    def run_job(name: str, job: Job) -> tuple[str, Job, ToolRun]:
+        exe = setups[name].executable
+        argv = (str(exe), *job.argv[1:]) if exe else job.argv
+        env = {**tool_env, **job.env}
+        return name, job, runner(argv, job.cwd or root, env, config.scanners[name].timeout)
+
+    interrupted: str | None = None
+    pool = ThreadPoolExecutor(max_workers=ctx.workers)
+    pending: dict[Any, tuple[str, Job]] = {}
+    handled: set[Any] = set()
+    try:
+        for name, total in totals.items():
+            if total:
+                notify(name, "start", 0, total)
+        pending = {pool.submit(run_job, name, job): (name, job) for name, job in queue}
+        for fut in as_completed(pending):
+            name, job, done = fut.result()
+            timeout = config.scanners[name].timeout
+            acc[name].add(job, done, _job_outcome(scanners[name], job, done, ctx, timeout))
+            handled.add(fut)
+            finished[name] += 1
+            event = "done" if finished[name] == totals[name] else "job"
+            notify(name, event, finished[name], totals[name])
+    except (Interrupted, KeyboardInterrupt) as exc:
+        # Asked to stop: kill running tools, keep what finished, mark the rest.
+        interrupted = f"interrupted by {_signal_name(exc)}"
+        _cancel(pool, runner)
+    except BaseException:
+        _cancel(pool, runner)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    if interrupted:
+        for fut, (name, job) in pending.items():
+            if fut not in handled:
+                acc[name].fail(f"{interrupted} before it finished", job.inputs)
+    return interrupted
+
+
+def _assemble(
+    results: dict[str, ScanResult],
+    acc: Mapping[str, _Acc],
+    scanners: Mapping[str, Scanner],
+    setups: Mapping[str, toolenv.ToolSetup],
+    resolution: reuse.Resolution,
+    advisory_warnings: tuple[str, ...],
+    skip: Iterable[str],
+) -> tuple[Scrubber, dict[str, Any]]:
+    """Each scanner's result from its jobs and what it reused; the raw outputs. Secrets
+    any tool located are scrubbed from every other tool's text here."""
+    scrub = Scrubber(s for a in acc.values() for s in a.secrets)
+    raw_out: dict[str, Any] = {}
+    for name, a in acc.items():
+        results[name] = a.result(scanners[name], setups.get(name), scrub)
+        raw_out[name] = scrub.data({"scanner": name, "invocations": sorted(a.raw, key=lambda r: r["argv"])})
+    for name, reused in resolution.reused.items():
+        if name in skip or (name in results and results[name].status is not Status.OK):
+            continue
+        merged = reuse.merge_reused(results.get(name), reused, name)
+        if name == "pip-audit":
+            merged = replace(merged, warnings=(*advisory_warnings, *merged.warnings))
+        scanner = scanners[name]
+        if isinstance(scanner, MergesFindings):
+            merged = replace(merged, findings=scanner.merge(merged.findings))
+        count = len(reused.items) if reused.whole is None else merged.assessed
+        results[name] = replace(
+            merged, findings=fingerprint.disambiguate(merged.findings), cache=CacheUse(count, reused.origins)
+        )
+        entry = raw_out.setdefault(name, {"scanner": name, "invocations": []})
+        entry["reused"] = {"items": count, "from": list(reused.origins)}
+    return scrub, raw_out
+
+
+def _judge(report: RunReport, inputs: _Inputs, config: Config) -> RunReport:
+    """Suppress (waivers, baseline, inline markers), then evaluate the controls. In a
+    diff scan no control is PASS: what the change does not touch was not assessed."""
+    results, notes = suppress.apply(
+        report.results, inputs.waivers, inputs.baseline, inputs.today, config.allow_inline_suppressions
+    )
+    report = replace(
+        report, results=results, suppression_notes=notes, fail_on_incomplete=config.fail_on_incomplete
+    )
+    evaluated = controls.evaluate(report, inputs.catalog, inputs.attestations)
+    if report.change is not None:
+        scope = report.change
+        what = f"{len(scope.files)} changed files since {scope.since}"
+        evaluated = tuple(
+            replace(
+                c,
+                status=ControlStatus.NOT_ASSESSED,
+                reason=f"partial scan: only the change was assessed ({what}); its checks passed on it",
+            )
+            if c.status is ControlStatus.PASS
+            else c
+            for c in evaluated
+        )
+    return replace(report, controls=evaluated)
+
+
+def execute(
+    target: Path,
+    config: Config,
+    scanners: Mapping[str, Scanner],
+    runner: Runner,
+    clock: Clock,
+    environ: Mapping[str, str],
+    progress: Progress | None = None,
+    output_dir: Path | None = None,
+    only: tuple[str, ...] | None = None,
+    store: cache.ResultCache | None = None,
+) -> RunOutput:
+    """One scan, as a sequence of stages: load inputs → discover → resolve from cache →
+    plan → set up tools → execute jobs → assemble → judge (suppress, controls) → the
+    redaction boundary. `only`: scan just these target-relative files (the pre-commit
+    hook); `store`: the result cache (None: no cache); the entries this run leaves for the
+    next are in `RunOutput.cache_entries`, for the caller to store once the bundle is
+    written (they are named by its manifest digest)."""
+    store = store or cache.ResultCache(None)
+    started = clock()
+    root = target.resolve()
+    inputs = _load_inputs(root, config, started)
+    notify: Progress = progress or (lambda *_: None)
+    inventory, scope = _discover(root, config, runner, environ, output_dir, only)
+    read_text = make_reader(root)
+    deps, problems = manifests.collect(list(inventory.manifests), read_text)
+    advisories = _Advisories()
+    if _needs_advisories(config, scanners, inventory):
+        now = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
+        advisories = open_advisories(config, environ, now)
+    keys, resolution = _resolve(root, config, scanners, inventory, advisories, environ, store)
     workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
     stack = ExitStack()
-    interrupted: str | None = None
     try:
         osv_url = None
         if advisories.db is not None:
@@ -435,8 +622,8 @@ def execute(
         db = advisories.db
         rendered = None
         wants_checkov = "checkov" in scanners and config.scanners.get("checkov", ScannerConfig()).enabled
-        checkov_reused = "checkov" in resolution.reused
-        if wants_checkov and not checkov_reused and ("helm" in inventory.iac or "kustomize" in inventory.iac):
+        templated = "helm" in inventory.iac or "kustomize" in inventory.iac
+        if wants_checkov and templated and "checkov" not in resolution.reused:
             notify("checkov", "setup", 0, 0)
             rendered = render.render_all(inventory, renderers.locate(environ), runner, workdir / "rendered")
         ctx = Context(
@@ -444,15 +631,15 @@ def execute(
             config=config,
             workdir=workdir,
             policies=resources.policies_dir(),
-            severities=load_severities(resources.policies_dir() / "severity.yaml", catalog),
+            severities=load_severities(resources.policies_dir() / "severity.yaml", inputs.catalog),
             read_text=read_text,
             dependencies=tuple(deps),
             manifest_problems=tuple(problems),
-            workers=workers,
+            workers=_workers(config),
             osv_url=osv_url,
             vuln_severity=db.severity if db is not None else (lambda _vid: None),
             vuln_severity_source=db.severity_source if db is not None else (lambda _vid: None),
-            remediations=MappingProxyType({p.id: p.remediation for p in catalog.pack.values()}),
+            remediations=MappingProxyType({p.id: p.remediation for p in inputs.catalog.pack.values()}),
             rendered=rendered,
             secret_ids=SecretIds.from_environ(environ),
         )
@@ -477,70 +664,8 @@ def execute(
                 notify(name, "done", 0, 0)
             else:
                 queue.extend((name, job) for job in plan.jobs)
-        queue.sort(key=lambda item: -item[1].cost)  # longest first
-        totals = {name: sum(1 for n, _ in queue if n == name) for name in plans}
-        finished = dict.fromkeys(plans, 0)
-
-        def run_job(name: str, job: Job) -> tuple[str, Job, ToolRun]:
-            exe = setups[name].executable
-            argv = (str(exe), *job.argv[1:]) if exe else job.argv
-            env = {**tool_env, **job.env}
-            return name, job, runner(argv, job.cwd or root, env, config.scanners[name].timeout)
-
-        pool = ThreadPoolExecutor(max_workers=workers)
-        pending: dict[Any, tuple[str, Job]] = {}
-        handled: set[Any] = set()
-        try:
-            for name, total in totals.items():
-                if total:
-                    notify(name, "start", 0, total)
-            pending = {pool.submit(run_job, name, job): (name, job) for name, job in queue}
-            for fut in as_completed(pending):
-                name, job, done = fut.result()
-                timeout = config.scanners[name].timeout
-                acc[name].add(job, done, _job_outcome(scanners[name], job, done, ctx, timeout))
-                handled.add(fut)
-                finished[name] += 1
-                event = "done" if finished[name] == totals[name] else "job"
-                notify(name, event, finished[name], totals[name])
-        except (Interrupted, KeyboardInterrupt) as exc:
-            # Asked to stop: kill running tools, keep what finished, mark the rest.
-            interrupted = f"interrupted by {_signal_name(exc)}"
-            _cancel(pool, runner)
-        except BaseException:
-            _cancel(pool, runner)
-            raise
-        finally:
-            pool.shutdown(wait=True)
-        if interrupted:
-            for fut, (name, job) in pending.items():
-                if fut not in handled:
-                    acc[name].fail(f"{interrupted} before it finished", job.inputs)
-        scrub = Scrubber(s for a in acc.values() for s in a.secrets)
-        raw_out: dict[str, Any] = {}
-        for name, a in acc.items():
-            results[name] = a.result(scanners[name], setups.get(name), scrub)
-            raw_out[name] = scrub.data(
-                {"scanner": name, "invocations": sorted(a.raw, key=lambda r: r["argv"])}
-            )
-        for name, reused in resolution.reused.items():
-            if name in preflight or (name in results and results[name].status is not Status.OK):
-                continue
-            merged = reuse.merge_reused(results.get(name), reused, name)
-            if name == "pip-audit":
-                merged = replace(merged, warnings=(*advisories.warnings, *merged.warnings))
-            if isinstance(scanners[name], MergesFindings):
-                merged = replace(merged, findings=scanners[name].merge(merged.findings))  # type: ignore[attr-defined]
-            reused_count = len(reused.items) if reused.whole is None else merged.assessed
-            results[name] = replace(
-                merged,
-                findings=fingerprint.disambiguate(merged.findings),
-                cache=CacheUse(reused_count, reused.origins),
-            )
-            raw_out.setdefault(name, {"scanner": name, "invocations": []})["reused"] = {
-                "items": reused_count,
-                "from": list(reused.origins),
-            }
+        interrupted = _run_jobs(queue, acc, scanners, setups, ctx, runner, environ, notify)
+        scrub, raw_out = _assemble(results, acc, scanners, setups, resolution, advisories.warnings, preflight)
     finally:
         stack.close()  # the local OSV API stops here, whatever happened above
         shutil.rmtree(workdir, ignore_errors=True)
@@ -560,32 +685,25 @@ def execute(
         settings=config.settings(),
         interrupted=interrupted,
         components=components(deps),
+        change=scope,
     )
-    unsuppressed_results = report.results
-    results_now, notes = suppress.apply(
-        report.results, waivers, baseline, today, config.allow_inline_suppressions
-    )
-    report = replace(
-        report, results=results_now, suppression_notes=notes, fail_on_incomplete=config.fail_on_incomplete
-    )
-    report = replace(report, controls=controls.evaluate(report, catalog, attestations))
+    judged = _judge(report, inputs, config)
     # The boundary: every string any writer will see, redacted once, here.
     clean = boundary.text_filter(scrub)
     left = (
-        reuse.entries(
-            unsuppressed_results,
+        []
+        if interrupted
+        else reuse.entries(
+            report.results,  # before suppression: waivers and the baseline apply anew each run
             resolution,
             inventory,
             keys,
             {"pip-audit": advisories.warnings},
             lambda r: boundary.redact_report(r, clean),
         )
-        if not interrupted
-        else []
     )
-    report = boundary.redact_report(report, clean)
     return RunOutput(
-        report,
+        boundary.redact_report(judged, clean),
         MappingProxyType({k: boundary.redact_data(v, clean) for k, v in raw_out.items()}),
         cache_entries=tuple(left),
     )

@@ -31,6 +31,18 @@ fi
 if [ -n "${INPUT_DEFAULT_BRANCH:-}" ]; then
   args+=(--default-branch "$INPUT_DEFAULT_BRANCH")
 fi
+# A pull request: only its change (its base commit must be in the checkout; a shallow
+# checkout fetches it). Without it the whole target is scanned, and the log says why.
+if [ "${INPUT_DIFF_SCAN:-true}" = "true" ] && [ -n "${INPUT_BASE_SHA:-}" ]; then
+  if ! git -C "$target" cat-file -e "${INPUT_BASE_SHA}^{commit}" 2>/dev/null; then
+    git -C "$target" fetch --quiet --no-tags --depth=1 origin "$INPUT_BASE_SHA" 2>/dev/null || true
+  fi
+  if git -C "$target" cat-file -e "${INPUT_BASE_SHA}^{commit}" 2>/dev/null; then
+    args+=(--changed-since "$INPUT_BASE_SHA")
+  else
+    echo "::warning::base commit $INPUT_BASE_SHA not available: scanning the whole repository"
+  fi
+fi
 if [ "${INPUT_FAIL_ON_INCOMPLETE:-true}" = "false" ]; then
   args+=(--no-fail-on-incomplete)
 fi

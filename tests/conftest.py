@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -48,7 +49,7 @@ def make_context(root: Path, config: Config | None = None, workdir: Path | None 
     return Context(
         inventory=inv,
         config=cfg,
-        workdir=workdir or root / ".work",
+        workdir=workdir or Path(tempfile.mkdtemp(prefix="ctx-work-")),  # never inside the target
         policies=resources.policies_dir(),
         severities=load_severities(resources.policies_dir() / "severity.yaml"),
         read_text=read,

@@ -123,9 +123,20 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
     the `uses:` steps (setup-python, cache, uploads) are GitHub's own and are skipped."""
     workspace = tmp_path / "workspace"
     (workspace / "app").mkdir(parents=True)
+    # A pull request: the base commit holds an insecure file the change does not touch.
+    (workspace / "app" / "old.py").write_text("import pickle\n\n\ndef load(b):\n    return pickle.loads(b)\n")
+    git_env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t"}
+    git_env["GIT_COMMITTER_EMAIL"] = "t@x"
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *argv], cwd=workspace, check=True, env=git_env)
+    base_sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=workspace, check=True, capture_output=True, text=True
+    ).stdout.strip()
     (workspace / "app" / "views.py").write_text(
         "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
     )
+    for argv in (["add", "-A"], ["commit", "-q", "-m", "change"]):
+        subprocess.run(["git", *argv], cwd=workspace, check=True, env=git_env)
     out_file, summary = tmp_path / "github_output", tmp_path / "step_summary"
     out_file.touch()
     summary.touch()
@@ -142,6 +153,7 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
         "secret-key": "test-key",
         "retention-days": "90",
         "vulndb-update": "false",
+        "diff-scan": "true",
     }
     action = yaml.safe_load(ACTION.read_text())
     assert set(inputs) == set(action["inputs"])
@@ -153,6 +165,7 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
         "github.head_ref": "feature/x",
         "github.ref_name": "12/merge",
         "github.event.repository.default_branch": "main",
+        "github.event.pull_request.base.sha": base_sha,
     }
     env = {
         **os.environ,
@@ -187,6 +200,9 @@ def test_composite_steps_run_like_a_runner(tmp_path: Path) -> None:
     assert "Compliance scan: FAIL" in summary.read_text()
     assert last is not None and last.returncode == 1, "the gate step fails the job with the scan's exit code"
     doc = json.loads((bundle / "findings.json").read_text())
+    assert doc["scope"]["kind"] == "change" and doc["scope"]["since"] == base_sha
+    assert doc["scope"]["files"] == ["app/views.py"], "a pull request's run scans its change"
+    assert {f["location"]["path"] for f in doc["findings"]} == {"app/views.py"}
     assert (doc["git"]["branch"], doc["git"]["default_branch"], doc["git"]["on_default_branch"]) == (
         "feature/x",
         "main",

@@ -118,6 +118,8 @@ class RunScope:
     items: dict[str, set[str]]
     """Per scanner that ran ok: its not-assessed items, and for a dependency label
     `flask>=2 (requirements.txt:3)` also the requirement `flask>=2`."""
+    change: Mapping[str, Any] | None = None
+    """A diff scan's change (`scope` of the record): only it was assessed."""
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> RunScope:
@@ -135,13 +137,27 @@ class RunScope:
             if "skipped" in record
             else None
         )
-        return cls(record.get("interrupted"), scanners, skipped, bool(record.get("skipped_capped")), items)
+        return cls(
+            record.get("interrupted"),
+            scanners,
+            skipped,
+            bool(record.get("skipped_capped")),
+            items,
+            record.get("scope"),
+        )
 
     def why_not(self, tool: str, path: str, resource: str | None) -> str | None:
         """Why this run could not have reported a finding of `tool` at `path`, or None when
         it assessed it (and so its absence means it is gone)."""
         if self.interrupted:
             return f"run interrupted ({self.interrupted})"
+        change = self.change
+        if change and change.get("kind") == "change":
+            parent = path.rsplit("/", 1)[0] if "/" in path else "."
+            if change.get("error") or (
+                path not in change.get("files", ()) and parent not in change.get("modules", ())
+            ):
+                return f"outside the change of a partial scan (since {change.get('since')})"
         sc = self.scanners.get(tool)
         if sc is None:
             return f"{tool} did not run"

@@ -186,6 +186,14 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
             for category, (paths, files) in report.skipped_by_reason().items()
         ],
         "interrupted": report.interrupted,
+        "change": None
+        if report.change is None
+        else {
+            "since": report.change.since,
+            "files": list(report.change.files),
+            "modules": list(report.change.modules),
+            "error": report.change.error,
+        },
         "repository_settings": [s for s in report.settings if not s.source.startswith("policy")],
         "narrowing": sum(1 for s in report.settings if s.narrows),
         "policy": [s for s in report.settings if s.source.startswith("policy")],

@@ -122,6 +122,16 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "verdict": gate.verdict(report).value,
         "exit_code": gate.exit_code(report),
         "interrupted": report.interrupted,
+        "scope": {"kind": "full"}
+        if report.change is None
+        else {
+            "kind": "change",
+            "since": report.change.since,
+            "base": report.change.base,
+            "files": list(report.change.files),
+            "modules": list(report.change.modules),
+            "error": report.change.error,
+        },
         "settings": [
             {"key": s.key, "value": s.value, "source": s.source, "narrows": s.narrows}
             for s in report.settings

@@ -55,6 +55,8 @@ def render(report: RunReport) -> str:
         lines.append(
             f"| {r.scanner} | {status} | {_cell(tool)} | {len(r.findings)} | {len(r.not_assessed)} |"
         )
+    if report.change is not None:
+        lines += ["", _partial(report)]
     if report.interrupted:
         lines += ["", f"**The run did not finish:** {_cell(report.interrupted)}; the verdict is incomplete."]
     if report.inventory_not_assessed:
@@ -109,3 +111,14 @@ def render(report: RunReport) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _partial(report: RunReport) -> str:
+    scope = report.change
+    assert scope is not None
+    if scope.error:
+        return f"**Diff scan, nothing assessed:** {_cell(scope.error)}"
+    return (
+        f"**Partial scan:** only the change since `{_cell(scope.since)}` was assessed "
+        f"({len(scope.files)} changed files); findings elsewhere are not reported and no control is PASS."
+    )

@@ -53,12 +53,28 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
         ]
         table.add_row(r.scanner, _status(r), tool, *counts, str(len(r.not_assessed)), f"{r.seconds:.1f}")
     console.print(table)
+    if report.change is not None and report.change.error is None:
+        console.print(
+            Text(
+                f"  partial scan: the change since {report.change.since} ({len(report.change.files)} files); "
+                "findings elsewhere are not reported, no control is PASS",
+                style="bold yellow",
+            )
+        )
     for r in report.results:
         if r.status is Status.FAILED:
             for err in r.errors[:5]:
                 console.print(Text(f"  {r.scanner}: {err}", style="red"))
         elif r.status in (Status.NOT_APPLICABLE, Status.DISABLED):
             console.print(Text(f"  {r.scanner}: {r.reason}", style="dim"))
+        if r.cache is not None:
+            origins = ", ".join(o[:19] for o in r.cache.origins[:2])
+            console.print(
+                Text(
+                    f"  {r.scanner}: {r.cache.items} items reused from the result cache ({origins})",
+                    style="dim",
+                )
+            )
         for warning in r.warnings:
             console.print(Text(f"  {r.scanner}: {warning}", style="yellow"))
         if r.not_assessed:

@@ -456,6 +456,8 @@ def _parse(
         for bad in optional(results, "parsing_errors", in_results, list_of(string)) or ():
             path = _target_rel(bad, root)
             seen.add(path)
+            if rendered is None and known and path not in known:
+                continue  # not in the inventory (ignored, excluded, outside a diff scan's change)
             if rendered is not None:
                 path = f"{rendered.sources.get(path, path)} (rendered from {rendered.via.get(path, '?')})"
             errors.append(f"{path}: checkov could not parse it ({check_type})")
