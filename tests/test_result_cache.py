@@ -220,3 +220,34 @@ def test_with_the_operators_key_an_entry_written_without_it_is_forged(tmp_path: 
     hit = cache.ResultCache(tmp_path / "c", mac_key=b"operator secret").get(key)
     assert hit is not None and hit.origin == "sha256:us"
     assert cache.ResultCache(tmp_path / "c", mac_key=b"another key").get(key) is None
+
+
+def test_the_advisory_database_changes_pip_audits_key(tmp_path: Path, demo_config: Config) -> None:
+    from conftest import OSV_RECORDS, build_vulndb
+
+    target = copy_demo(tmp_path)
+    store_dir = tmp_path / "cache"
+    _scan(target, demo_config, cache.ResultCache(store_dir), "sha256:run-1")
+    fewer = tmp_path / "osv"
+    fewer.mkdir()
+    for record in sorted(OSV_RECORDS.iterdir())[1:]:  # one advisory less: another digest
+        (fewer / record.name).write_bytes(record.read_bytes())
+    other_db = build_vulndb(tmp_path / "other.sqlite", fewer)
+    warm = _scan(
+        target, replace(demo_config, vulndb=str(other_db)), cache.ResultCache(store_dir), "sha256:run-2"
+    )
+    assert _by(warm)["pip-audit"].cache is None and _by(warm)["pip-audit"].invocations
+    assert _by(warm)["bandit"].cache is not None
+
+
+def test_a_change_to_the_policy_data_changes_every_key(tmp_path: Path) -> None:
+    from pipeline import resources
+
+    policies = tmp_path / "policies"
+    __import__("shutil").copytree(resources.policies_dir(), policies)
+    package = Path(reuse.__file__).parent
+    before = reuse.code_digest(package, resources.templates_dir(), policies)
+    assert before == reuse.code_digest(package, resources.templates_dir(), policies)
+    pack = policies / "pack.yaml"
+    pack.write_text(pack.read_text() + "\n# reviewed\n")
+    assert reuse.code_digest(package, resources.templates_dir(), policies) != before
