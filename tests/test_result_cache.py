@@ -200,6 +200,11 @@ def test_no_cache_and_cache_clear_through_the_cli(tmp_path: Path) -> None:
     )
     assert [f["fingerprint"] for f in third["findings"]] == [f["fingerprint"] for f in first["findings"]]
     assert [s["cache"] for s in second["scanners"] if s["name"] == "bandit"] == [None]
+    page = (tmp_path / "ev2" / "report.html").read_text()
+    assert f"items reused from the result cache (run {manifest})" in page
+    sarif = json.loads((tmp_path / "ev2" / "results.sarif").read_text())
+    (run,) = [r for r in sarif["runs"] if r["tool"]["driver"]["name"] == "bandit"]
+    assert run["properties"]["reusedFromCache"] == {"items": bandit["assessed"], "runs": [manifest]}
     done = subprocess.run(
         [sys.executable, "-m", "pipeline", "cache", "clear"],
         env=env,

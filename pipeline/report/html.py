@@ -104,7 +104,12 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         {
             "name": r.scanner,
             "status": r.status.value,
-            "reason": r.reason,
+            "reason": r.reason
+            or (
+                f"{r.cache.items} items reused from the result cache (run {', '.join(r.cache.origins[:3])})"
+                if r.cache
+                else ""
+            ),
             "tool": (
                 f"{r.tool.name} {r.tool.version}"
                 + (f" ({r.tool.implementation})" if r.tool.implementation else "")

@@ -141,7 +141,15 @@ def _run(result: ScanResult, findings: list[Finding], left_out: int) -> dict[str
         "invocations": [invocation],
         "results": [_result(f, index[f.rule_id]) for f in findings],
         "columnKind": "unicodeCodePoints",
-        "properties": {"resultsLeftOut": left_out, "status": result.status.value},
+        "properties": {
+            "resultsLeftOut": left_out,
+            "status": result.status.value,
+            **(
+                {"reusedFromCache": {"items": result.cache.items, "runs": list(result.cache.origins)}}
+                if result.cache
+                else {}
+            ),
+        },
     }
 
 
