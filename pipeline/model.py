@@ -57,7 +57,8 @@ class Suppression:
     """Why a finding does not count: it stays in every output with this record."""
 
     kind: str
-    """'inline' (# nosec, checkov:skip, pragma: allowlist secret), 'waiver' or 'baseline'.
+    """'inline' (# nosec, checkov:skip, pragma: allowlist secret), 'waiver', 'baseline', or
+    'recognised' (a provable non-secret our rules recognise, e.g. a commit id in a trace tag).
     A baselined finding is *accepted risk*: it does not block the gate, but it is still
     open and still fails the controls its rule evidences ("FAIL — 12 accepted")."""
     reason: str

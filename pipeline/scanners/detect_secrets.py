@@ -74,6 +74,16 @@ _BLANK_RUN = re.compile(rf"[ \t]{{{MAX_BLANKS + 1},}}")
 WHOLE_FILE_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".conf", ".toml", ".properties", ".env")
 
 
+TRACE_TAG = Suppression(
+    "recognised",
+    "a git commit id in a trace tag (`git_commit = \"…\"`, as tagging tools such as yor write "
+    "them): a public object id, not a credential",
+    source="compliance-pipeline rule: trace-tag commit ids (pipeline/redact.py commit_id)",
+)
+"""A provable non-secret: kept visible as suppressed with this reason, never counted
+against a credential control and never blocking."""
+
+
 def _cost(info: FileInfo) -> float:
     factor = LONG_LINE_FACTOR if info.max_line > LONG_LINE else 1.0
     return info.size * factor / BYTES_PER_SECOND
@@ -265,7 +275,8 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
             line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
             value = find_hashed(line, hashed) if hashed else None
             previous_line = lines[line_no - 2] if line_no >= 2 and line_no - 2 < len(lines) else ""
-            if value and commit_id(value, line, previous_line):
+            recognised = bool(value and commit_id(value, line, previous_line))
+            if recognised:
                 value = None  # a commit SHA in a trace tag stays readable everywhere
             # Shapes first (a `ghp_…` token is masked whole), then every occurrence of the
             # located value on its line, however short (`pass` of `user:pass@`, repeated).
@@ -297,7 +308,9 @@ def _parse(data: dict[str, Any], job: Job, ctx: Context) -> Parsed:
                         "history, and load it from a secret store or the environment."
                     ),
                     snippet=snippet,
-                    suppression=Suppression("inline", "pragma: allowlist secret", source=f"{path}:{line_no}")
+                    suppression=TRACE_TAG
+                    if recognised
+                    else Suppression("inline", "pragma: allowlist secret", source=f"{path}:{line_no}")
                     if allowed
                     else None,
                 )
