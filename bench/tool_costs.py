@@ -225,13 +225,18 @@ def print_report(results: list[Measured]) -> None:
             f"seconds = {m.fit_start_cpu:.3f} + {m.per_mb_cpu:.3f} × MB, "
             f"shard MB @{share} {shard_mb(m.startup_cpu, m.per_mb_cpu):.3f}"
         )
-        share_now = a.start_seconds / (a.start_seconds + a.shard_seconds)
-        real = m.startup_seconds / (m.startup_seconds + a.shard_seconds)
-        print(
-            f"  {'':<16} a shard of SHARD_SECONDS={a.shard_seconds:g} s of work: start-up share "
-            f"assumed {share_now:.1%}, measured {real:.1%} "
-            f"(= {a.shard_seconds / m.per_mb:.2f} MB at the measured rate)"
-        )
+        print(f"  {'':<16} {_realised(m, a)}")
+
+
+def _realised(m: Measured, a: Assumed) -> str:
+    """What a shard the code sizes at SHARD_SECONDS really costs at the measured rate."""
+    mb = a.shard_seconds * a.bytes_per_second / MB
+    real = m.startup_seconds + m.per_mb * mb
+    return (
+        f"a shard the code sizes at SHARD_SECONDS={a.shard_seconds:g} s ({mb:.2f} MB) takes {real:.2f} s: "
+        f"start-up {m.startup_seconds / real:.0%} of it (assumed {a.start_seconds / (a.start_seconds + a.shard_seconds):.0%}); "
+        f"{a.shard_seconds:g} s of real work is {a.shard_seconds / m.per_mb:.2f} MB"
+    )
 
 
 def main() -> None:

@@ -72,6 +72,14 @@ def code_digest(package: Path, templates: Path, policies: Path) -> str:
     )
 
 
+def rendered_digest(folder: Path | None, problems: Iterable[NotAssessed] = ()) -> str:
+    """The renderers' output, for checkov's key: every rendered file and every problem."""
+    listed = [f"{n.item}\0{n.reason}" for n in problems]
+    if folder is None or not folder.is_dir():
+        return cache_mod.digest("nothing rendered", *listed)
+    return cache_mod.digest(_tree_digest(folder, "*"), *listed)
+
+
 def lock_digests(distributions: Iterable[str]) -> dict[str, str]:
     """Each pinned tool's lock digest (a missing lock: not cached)."""
     out = {}
@@ -157,6 +165,10 @@ class Keys:
     locks: Mapping[str, str]
     """Distribution → its lock's digest (`toolenv.lock_digest`)."""
     advisory_digest: str | None = None
+    rendered_digest: str = ""
+    """Digest of what the renderers produced (every rendered document and what could not be
+    rendered): a chart or kustomization may read any file of the target (`resources:
+    [deploy.k8s]`), so its checkov result is keyed on its output, not on a list of inputs."""
     digests: dict[str, str | None] = field(default_factory=dict)
 
     def content(self, rel: str) -> str | None:
@@ -171,6 +183,8 @@ class Keys:
             return None
         if name == "pip-audit" and cfg.vulnerability_service != "offline":
             return None
+        if name == "checkov" and cfg.changed_since:
+            return None  # checkov reads the whole target, a diff scan's key would cover the change only
         lock = self.locks.get(distribution)
         if lock is None:
             return None
@@ -179,6 +193,7 @@ class Keys:
             relevant |= {
                 "min-backup-retention-days": cfg.min_backup_retention_days,
                 "exclude": list(cfg.exclude),
+                "rendered": self.rendered_digest,
             }
         if name == "pip-audit":
             relevant |= {

@@ -281,7 +281,15 @@ def _plan(
             own = replace(ctx, inventory=replace(ctx.inventory, files=left))
         plan = scanner.plan(own)
         if isinstance(plan, NotApplicable):
-            results[name] = ScanResult(name, Status.NOT_APPLICABLE, reason=plan.reason)
+            reason = plan.reason
+            if ctx.config.changed_since:  # a diff scan: it is the change that holds nothing for it
+                where = f"in the change since {ctx.config.changed_since}"
+                reason = (
+                    reason.replace("in the target", where)
+                    if "in the target" in reason
+                    else f"{reason} ({where})"
+                )
+            results[name] = ScanResult(name, Status.NOT_APPLICABLE, reason=reason)
         else:
             plans[name] = plan
     return results, plans
@@ -446,8 +454,10 @@ def _resolve(
     advisories: _Advisories,
     environ: Mapping[str, str],
     store: cache.ResultCache,
+    rendered: render.Rendered | None,
 ) -> tuple[reuse.Keys, reuse.Resolution]:
-    """Resolve from cache: the results an earlier run already established."""
+    """Resolve from cache: the results an earlier run already established (after
+    rendering: checkov's key covers what the charts and kustomizations rendered to)."""
     keys = reuse.Keys(
         code=reuse.code_digest(Path(__file__).parent, resources.templates_dir(), resources.policies_dir()),
         secret_scheme=SecretIds.from_environ(environ).identity,
@@ -455,6 +465,10 @@ def _resolve(
         root=root,
         locks=reuse.lock_digests(s.distribution for s in scanners.values()),
         advisory_digest=advisories.identity.digest if advisories.identity else None,
+        rendered_digest=reuse.rendered_digest(
+            rendered.root if rendered is not None else None,
+            rendered.not_assessed if rendered is not None else (),
+        ),
     )
     enabled = [
         (n, s.distribution)
@@ -611,7 +625,6 @@ def execute(
     if _needs_advisories(config, scanners, inventory):
         now = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
         advisories = open_advisories(config, environ, now)
-    keys, resolution = _resolve(root, config, scanners, inventory, advisories, environ, store)
     workdir = Path(tempfile.mkdtemp(prefix="compliance-pipeline-"))
     stack = ExitStack()
     try:
@@ -622,10 +635,10 @@ def execute(
         db = advisories.db
         rendered = None
         wants_checkov = "checkov" in scanners and config.scanners.get("checkov", ScannerConfig()).enabled
-        templated = "helm" in inventory.iac or "kustomize" in inventory.iac
-        if wants_checkov and templated and "checkov" not in resolution.reused:
+        if wants_checkov and ("helm" in inventory.iac or "kustomize" in inventory.iac):
             notify("checkov", "setup", 0, 0)
             rendered = render.render_all(inventory, renderers.locate(environ), runner, workdir / "rendered")
+        keys, resolution = _resolve(root, config, scanners, inventory, advisories, environ, store, rendered)
         ctx = Context(
             inventory=inventory,
             config=config,

@@ -164,3 +164,32 @@ def test_the_change_is_listed_with_git_safely(tmp_path: Path) -> None:
         "deleted and ignored files are not"
     )
     assert not marker.exists(), "no program of the repository's git configuration ran"
+
+
+@pytest.mark.tools
+def test_a_module_call_in_the_change_brings_the_resources_it_instantiates(tmp_path: Path) -> None:
+    """checkov reports a module's resources at the module's own file: a change that only
+    adds the call still reports them (found in parity on terraform-aws-s3-bucket)."""
+    target = tmp_path / "t"
+    (target / "modules" / "bucket").mkdir(parents=True)
+    (target / "modules" / "bucket" / "main.tf").write_text(
+        'variable "name" {}\nresource "aws_s3_bucket" "this" {\n  bucket = var.name\n}\n'
+    )
+    (target / "envs" / "prod").mkdir(parents=True)
+    (target / "envs" / "prod" / "main.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n')
+    _git(target, "init", "-q", "-b", "main")
+    _git(target, "add", "-A")
+    _git(target, "commit", "-q", "-m", "base")
+    call = 'module "logs" {\n  source = "../../modules/bucket"\n  name   = "logs"\n}\n'
+    (target / "envs" / "prod" / "main.tf").write_text(
+        (target / "envs" / "prod" / "main.tf").read_text() + call
+    )
+    _, doc = _scan(target, tmp_path / "ev", "--only", "checkov", "--changed-since", "HEAD")
+    assert doc["scope"]["files"] == ["envs/prod/main.tf"]
+    via_call = [f for f in doc["findings"] if f["location"]["resource"].startswith("module.logs.")]
+    assert via_call, "the bucket the new call creates is assessed"
+    assert all(f["location"]["path"] == "modules/bucket/main.tf" for f in via_call)
+    assert all("instantiated by the module call in envs/prod/main.tf" in f["message"] for f in via_call)
+    assert not [f for f in doc["findings"] if f["location"]["resource"] == "aws_s3_bucket.this"], (
+        "the module's own file, outside the change, is not reported for itself"
+    )

@@ -256,3 +256,44 @@ def test_a_change_to_the_policy_data_changes_every_key(tmp_path: Path) -> None:
     pack = policies / "pack.yaml"
     pack.write_text(pack.read_text() + "\n# reviewed\n")
     assert reuse.code_digest(package, resources.templates_dir(), policies) != before
+
+
+def test_a_kustomization_reading_any_file_is_keyed_on_what_it_rendered(tmp_path: Path) -> None:
+    """kustomize may read a file of any name (`resources: [deploy.k8s]`): checkov's entry
+    is keyed on the rendered output, so a change to that file misses (found in parity)."""
+    from conftest import only
+
+    from pipeline.config import default_config
+    from pipeline.scanners import SCANNER_NAMES
+
+    target = tmp_path / "t"
+    (target / "app").mkdir(parents=True)
+    (target / "app" / "kustomization.yaml").write_text("resources:\n  - deploy.k8s\n")
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        "    - name: web\n      image: nginx@sha256:" + "a" * 64 + "\n"
+    )
+    (target / "app" / "deploy.k8s").write_text(pod)
+    cfg = only(default_config(SCANNER_NAMES), "checkov")
+    store_dir = tmp_path / "cache"
+    first = _scan(target, cfg, cache.ResultCache(store_dir), "sha256:run-1")
+    assert not [f for f in first.report.findings if f.rule_id == "CKV_K8S_16"]
+    same = _scan(target, cfg, cache.ResultCache(store_dir), "sha256:run-2")
+    assert _by(same)["checkov"].cache is not None, "nothing changed: reused"
+    (target / "app" / "deploy.k8s").write_text(pod + "      securityContext:\n        privileged: true\n")
+    changed = _scan(target, cfg, cache.ResultCache(store_dir), "sha256:run-3")
+    assert _by(changed)["checkov"].cache is None
+    assert [f for f in changed.report.findings if f.rule_id == "CKV_K8S_16"], (
+        "the privileged container is found"
+    )
+
+
+def test_a_diff_scan_never_reuses_checkov(tmp_path: Path, demo_config: Config) -> None:
+    """checkov reads the whole target: a diff scan's key (its change) cannot stand for it."""
+    target = copy_demo(tmp_path)
+    (target / "infra" / "main.tf").write_text((target / "infra" / "main.tf").read_text() + "\n# edit\n")
+    cfg = replace(demo_config, changed_since="HEAD")
+    store_dir = tmp_path / "cache"
+    _scan(target, cfg, cache.ResultCache(store_dir), "sha256:run-1")
+    again = _scan(target, cfg, cache.ResultCache(store_dir), "sha256:run-2")
+    assert _by(again)["checkov"].cache is None and _by(again)["checkov"].invocations

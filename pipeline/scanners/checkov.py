@@ -380,6 +380,7 @@ def _parse(
                 "its output is only the bare summary"
             )
     known = {f.path for f in ctx.inventory.files}
+    calls: dict[str, str] | None = None
     seen: set[str] = set()
     """Files checkov reported a result or a parsing error for."""
     findings: list[Finding] = []
@@ -429,8 +430,15 @@ def _parse(
             if via is not None:
                 lines = []  # lines of the rendered document, not of the template
                 resource = f"{resource} (rendered from {via})"
+            caller_rel = None
             if known and path not in known:
-                continue  # ignored by .gitignore or our excludes: not in the inventory
+                # Ignored by .gitignore or our excludes, or outside a diff scan's change; a
+                # resource a module call in the inventory instantiates (checkov reports it
+                # at the module's file, `module.NAME.…`) is kept: the call brought it in.
+                calls = module_calls(ctx) if calls is None else calls
+                caller_rel = calls.get(resource.split(".", 2)[1]) if resource.startswith("module.") else None
+                if caller_rel is None:
+                    continue
             rules.add(rule)
             try:
                 severity = Severity.parse(sev_text) if sev_text else ctx.severities.of(NAME, rule)
@@ -446,7 +454,8 @@ def _parse(
                         path, lines[0] if lines else None, lines[-1] if lines else None, resource or None
                     ),
                     fingerprint=fp.fingerprint(NAME, rule, path, resource),
-                    message=f"{resource}: {check_name or rule}",
+                    message=f"{resource}: {check_name or rule}"
+                    + (f" (instantiated by the module call in {caller_rel})" if caller_rel else ""),
                     help_url=guideline or None,
                     remediation=ctx.remediations.get(rule),
                     snippet=_snippet(code_block),
@@ -487,6 +496,18 @@ def _parse(
     )
 
 
+_MODULE_CALL = re.compile(r'^\s*module\s+"([^"]+)"\s*\{', re.MULTILINE)
+
+
+def module_calls(ctx: Context) -> dict[str, str]:
+    """Module call name → the inventory's Terraform file that declares it."""
+    out: dict[str, str] = {}
+    for path in ctx.inventory.iac.get("terraform", ()):
+        for name in _MODULE_CALL.findall(ctx.read_text(path) or ""):
+            out.setdefault(name, path)
+    return out
+
+
 RAW_CHECK_KEYS = (
     "check_id",
     "bc_check_id",
@@ -496,6 +517,8 @@ RAW_CHECK_KEYS = (
     "repo_file_path",
     "file_line_range",
     "resource",
+    "caller_file_path",
+    "caller_file_line_range",
     "guideline",
     "severity",
 )
