@@ -363,33 +363,48 @@ def entries(
     out: list[tuple[str, dict[str, Any]]] = []
     for r in results:
         base = resolution.keys.get(r.scanner)
+        reused = resolution.reused.get(r.scanner)
         if base is None or r.status is not Status.OK:
             continue
-        r = clean(replace(r, findings=tuple(_unsuppressed(f) for f in r.findings)))
-        reused = resolution.reused.get(r.scanner)
         if r.scanner in PER_FILE:
+            if r.errors and r.scanner == "bandit":
+                continue  # an error we cannot tie to one file: nothing from this run is kept
             skip = set(reused.items) if reused else set()
             unassessed = {n.item for n in r.not_assessed}
             by_file: dict[str, list[Finding]] = {}
             for f in r.findings:
                 by_file.setdefault(f.location.path, []).append(f)
-            if r.errors and r.scanner == "bandit":
-                continue  # an error we cannot tie to one file: nothing from this run is kept
+            kept: list[tuple[str, list[Finding]]] = []
             for rel in scope(r.scanner, inventory):
                 if rel in skip or rel in unassessed:
-                    continue
+                    continue  # reused already (its entry stands), or not assessed
                 found = by_file.get(rel, [])
                 if r.scanner == "detect-secrets" and found:
                     continue  # a file with a secret is scanned again every run (see above)
                 key = keys.per_file(base, rel)
-                if key is None:
-                    continue
-                part = replace(r, findings=tuple(found), not_assessed=(), errors=(), assessed=1)
+                if key is not None:
+                    kept.append((key, found))
+            # Through the boundary only what is stored (not the reused findings again).
+            shown = clean(
+                replace(
+                    r,
+                    findings=tuple(_unsuppressed(f) for _, fs in kept for f in fs),
+                    not_assessed=(),
+                    errors=(),
+                )
+            )
+            at = 0  # the boundary keeps the findings' order: split them back by count
+            for key, found in kept:
+                part = replace(shown, findings=shown.findings[at : at + len(found)], assessed=1)
+                at += len(found)
                 out.append((key, result_to_dict(part)))
         elif r.scanner in WHOLE and not (reused and reused.whole is not None):
             key = keys.whole(base, scope(r.scanner, inventory))
             if key is not None:
-                payload = result_to_dict(r)
-                payload["warnings"] = [w for w in r.warnings if w not in fresh_warnings.get(r.scanner, ())]
+                shown = clean(replace(r, findings=tuple(_unsuppressed(f) for f in r.findings)))
+                payload = result_to_dict(shown)
+                payload["warnings"] = [
+                    w for w in shown.warnings if w not in fresh_warnings.get(r.scanner, ())
+                ]
                 out.append((key, payload))
     return out

@@ -44,6 +44,7 @@ from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
 from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.impact_analysis import (
     ImpactAnalysisAffectedStatus,
     ImpactAnalysisResponse,
@@ -417,7 +418,15 @@ def build(report: RunReport) -> Bom:
             _vulnerability(vid, fs, refs_of, service, refs) for vid, fs in sorted(by_id.items())
         ],
     )
-    bom.register_dependency(target, direct)
+    # As Bom.register_dependency(target, direct) would, without its quadratic search
+    # (2.3 s for 1,262 components): the target depends on the direct components, each of
+    # them is listed with no further dependency.
+    bom.dependencies.update(
+        [
+            Dependency(ref=target.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in direct]),
+            *(Dependency(ref=c.bom_ref) for c in direct),
+        ]
+    )
     return bom
 
 
