@@ -276,10 +276,6 @@ class Resolution:
     keys: Mapping[str, str]
     """Scanner → its shared key part (absent: not cached)."""
 
-    def skip_files(self, name: str) -> frozenset[str]:
-        r = self.reused.get(name)
-        return frozenset(r.items) if r is not None else frozenset()
-
 
 def resolve(
     names: Iterable[tuple[str, str]], inventory: Inventory, keys: Keys, store: cache_mod.ResultCache
