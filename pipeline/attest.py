@@ -15,7 +15,8 @@ attestations:
 ```
 
 Every key is required but `status` (default `passed`). Only a manual control may be
-attested: an automated one is evidenced by the scan. An attestation holds from `updated`
+attested (and a scoped one, PCI DSS 3.5.1, while its scope is not declared): an automated
+one is evidenced by the scan. An attestation holds from `updated`
 through `updated` + `frequency` (its due date); after that it is *overdue*: the control is
 MANUAL again and the overdue attestation is listed. A valid attestation with `passed`
 makes the control ATTESTED (never PASS: a person, not the scan, vouches for it); with
@@ -103,7 +104,7 @@ def load(
         if control not in manual:
             raise ConfigError(
                 f"{at}: {control[0]} {control[1]} is evidenced by the scan, not by attestation "
-                "(only manual controls may be attested)"
+                "(only manual controls, and scoped ones whose scope is not declared, may be attested)"
             )
         if control in seen:
             raise ConfigError(f"{at}: {control[0]} {control[1]} is already attested on line {seen[control]}")

@@ -48,6 +48,7 @@ OPERATOR_ONLY = MappingProxyType(
         "branch": "it decides which history the run is filed in",
         "cache": "it decides whether results of earlier runs are trusted",
         "changed-since": "it decides how much of the repository is assessed",
+        "cardholder-data": "it decides what PCI DSS 3.5.1 is assessed on",
         "cache-max-size": "it decides how much the runner's disk holds",
         "default-branch": "it decides which history the run is filed in",
         "waiver-max-days": "it decides how long a waiver may last",
@@ -143,6 +144,9 @@ class Config:
     fail_on_incomplete: bool = True
     ledger: str | None = None
     """Append every run to this ledger (SQLite path or postgresql:// URL)."""
+    cardholder_data: tuple[str, ...] = ()
+    """Path globs of where cardholder data is stored (PCI DSS 3.5.1 is assessed there
+    only); empty: 3.5.1 needs human evidence."""
     changed_since: str | None = None
     """A diff scan: only the change since this commit (`--changed-since REF`)."""
     cache: bool = True
@@ -212,6 +216,7 @@ class Config:
             "frameworks": list(self.frameworks),
             "ledger": "set" if self.ledger else None,
             "changed-since": self.changed_since,
+            "cardholder-data": list(self.cardholder_data),
             "cache": self.cache,
             "cache-max-size": self.cache_max_size,
             "branch": self.branch,
@@ -312,7 +317,7 @@ def _check(key: str, raw: Any) -> Any:
         if not raw.strip():
             raise ConfigError(f"{key}: must not be empty")
         return raw
-    if k == "exclude":
+    if k in ("exclude", "cardholder-data"):
         _expect(key, raw, list, "a list of glob patterns")
         for i, item in enumerate(raw):
             _expect(f"{key}[{i}]", item, str, "a glob pattern")
@@ -412,6 +417,7 @@ FIELDS = MappingProxyType(
         "fail-on-incomplete": "fail_on_incomplete",
         "ledger": "ledger",
         "changed-since": "changed_since",
+        "cardholder-data": "cardholder_data",
         "cache": "cache",
         "cache-max-size": "cache_max_size",
         "branch": "branch",

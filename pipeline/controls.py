@@ -17,7 +17,7 @@ Terraform). Only PASS passes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,22 @@ class Control:
     rules: tuple[str, ...] = ()
     manual: bool = False
     source: str = ""
+    scope: str | None = None
+    """A declared scope the control is about (`cardholder-data`): only findings there
+    evidence it; undeclared, the control needs human evidence (MANUAL)."""
+
+
+SCOPES = ("cardholder-data",)
+
+
+@dataclass(frozen=True)
+class ControlScope:
+    """A scope the operator declared (e.g. where cardholder data is stored): which paths
+    are in it, and how many files of this run's inventory are."""
+
+    name: str
+    matches: Callable[[str], bool]
+    files: int
 
 
 @dataclass(frozen=True)
@@ -135,7 +151,7 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
         if cid in seen:
             raise PolicyError(f"{at}: duplicate control id {cid!r}")
         seen.add(cid)
-        unknown = set(raw) - {"id", "title", "domains", "rules", "manual", "source"}
+        unknown = set(raw) - {"id", "title", "domains", "rules", "manual", "source", "scope"}
         if unknown:
             raise PolicyError(f"{at}: unknown keys {sorted(unknown)}")
         doms = tuple(raw.get("domains") or ())
@@ -143,6 +159,9 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
             if d not in domains:
                 raise PolicyError(f"{at} ({cid}): unknown domain {d!r}")
         manual = bool(raw.get("manual", False))
+        scope = raw.get("scope")
+        if scope is not None and scope not in SCOPES:
+            raise PolicyError(f"{at} ({cid}): unknown scope {scope!r} (known: {', '.join(SCOPES)})")
         rules = tuple(str(r) for r in raw.get("rules") or ())
         if not manual and not doms and not rules:
             raise PolicyError(f"{at} ({cid}): names no domain or rule and is not manual")
@@ -155,6 +174,7 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
                 rules=rules,
                 manual=manual,
                 source=_need(raw, "source", str, at),
+                scope=scope,
             )
         )
     return Framework(
@@ -253,7 +273,12 @@ def _manual(control: Control, attestation: Attestation | None, today: str) -> Co
     return result(ControlStatus.FAIL, f"attested as failing by {by}: {what}")
 
 
-def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanResult]) -> ControlResult:
+def _status_of(
+    control: Control,
+    catalog: Catalog,
+    results: Mapping[str, ScanResult],
+    scope: ControlScope | None = None,
+) -> ControlResult:
     def result(
         status: ControlStatus, reason: str, found: tuple[str, ...] = (), accepted: tuple[str, ...] = ()
     ) -> ControlResult:
@@ -268,7 +293,8 @@ def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanRes
         f
         for r in relevant
         for f in r.findings
-        if f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules)
+        if (f.tool in whole or (f.tool == CHECKOV and f.rule_id in rules))
+        and (scope is None or scope.matches(f.location.path))
     ]
     failing = tuple(sorted(f.fingerprint for f in mine if f.active))
     accepted = tuple(sorted(f.fingerprint for f in mine if f.accepted))
@@ -294,8 +320,11 @@ def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanRes
             ran.append(f"{r.scanner} checked {r.assessed} items")
         elif r.scanner == CHECKOV and rules & set(r.rules_run):
             ran.append(f"checkov ran {len(rules & set(r.rules_run))} of its checks")
+    if ran and scope is not None and scope.files == 0:
+        return result(ControlStatus.NOT_ASSESSED, f"no file of the run is in the declared {scope.name} scope")
     if ran:
-        return result(ControlStatus.PASS, "; ".join(ran))
+        where = f" (on the {scope.files} files of the declared {scope.name} scope)" if scope else ""
+        return result(ControlStatus.PASS, "; ".join(ran) + where)
     states = [f"{r.scanner} {r.status.value}" + (f" ({r.reason})" if r.reason else "") for r in relevant]
     return result(
         ControlStatus.NOT_ASSESSED,
@@ -304,26 +333,41 @@ def _status_of(control: Control, catalog: Catalog, results: Mapping[str, ScanRes
 
 
 def evaluate(
-    report: RunReport, catalog: Catalog, attestations: tuple[Attestation, ...] = ()
+    report: RunReport,
+    catalog: Catalog,
+    attestations: tuple[Attestation, ...] = (),
+    scopes: Mapping[str, ControlScope] | None = None,
 ) -> tuple[ControlResult, ...]:
     """Every control of every framework, from the run's scanner results; a manual control
-    from its attestation, judged on the run's day."""
+    from its attestation, judged on the run's day. A scoped control (PCI DSS 3.5.1: the
+    cardholder data environment) is evaluated on the findings in its declared scope only;
+    undeclared, it is manual (human evidence, or an attestation)."""
     results = {r.scanner: r for r in report.results}
     attested = {(a.framework, a.control_id): a for a in attestations}
     today = report.started_at[:10]
-    return tuple(
-        _manual(control, attested.get((control.framework, control.id)), today)
-        if control.manual
-        else _status_of(control, catalog, results)
-        for fw in catalog.frameworks.values()
-        for control in fw.controls
-    )
+    declared = scopes or {}
+
+    def one(control: Control) -> ControlResult:
+        if control.manual:
+            return _manual(control, attested.get((control.framework, control.id)), today)
+        if control.scope is not None and control.scope not in declared:
+            found = _manual(control, attested.get((control.framework, control.id)), today)
+            if found.status is ControlStatus.MANUAL and found.attestation is None:
+                why = (
+                    f"applies to the {control.scope} environment only: declare where it is "
+                    f"(`{control.scope}` path globs) for the scan to assess it, or attest it"
+                )
+                return replace(found, reason=why)
+            return found
+        return _status_of(control, catalog, results, declared.get(control.scope) if control.scope else None)
+
+    return tuple(one(control) for fw in catalog.frameworks.values() for control in fw.controls)
 
 
 def manual_controls(catalog: Catalog) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
     """(manual (framework, control) pairs, every pair): what an attestation may name."""
     every = {(fw.id, c.id): c for fw in catalog.frameworks.values() for c in fw.controls}
-    return frozenset(k for k, c in every.items() if c.manual), frozenset(every)
+    return frozenset(k for k, c in every.items() if c.manual or c.scope), frozenset(every)
 
 
 def select(catalog: Catalog, frameworks: tuple[str, ...]) -> Catalog:

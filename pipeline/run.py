@@ -569,7 +569,21 @@ def _assemble(
     return scrub, raw_out
 
 
-def _judge(report: RunReport, inputs: _Inputs, config: Config) -> RunReport:
+def _scopes(config: Config, inventory: Inventory) -> dict[str, controls.ControlScope]:
+    """The scopes the operator declared, with how many files of this run are in each."""
+    out: dict[str, controls.ControlScope] = {}
+    if config.cardholder_data:
+        globs = config.cardholder_data
+
+        def matches(path: str) -> bool:
+            return matching_pattern(path, globs) is not None
+
+        files = sum(1 for f in inventory.files if matches(f.path))
+        out["cardholder-data"] = controls.ControlScope("cardholder-data", matches, files)
+    return out
+
+
+def _judge(report: RunReport, inputs: _Inputs, config: Config, inventory: Inventory) -> RunReport:
     """Suppress (waivers, baseline, inline markers), then evaluate the controls. In a
     diff scan no control is PASS: what the change does not touch was not assessed."""
     results, notes = suppress.apply(
@@ -578,7 +592,7 @@ def _judge(report: RunReport, inputs: _Inputs, config: Config) -> RunReport:
     report = replace(
         report, results=results, suppression_notes=notes, fail_on_incomplete=config.fail_on_incomplete
     )
-    evaluated = controls.evaluate(report, inputs.catalog, inputs.attestations)
+    evaluated = controls.evaluate(report, inputs.catalog, inputs.attestations, _scopes(config, inventory))
     if report.change is not None:
         scope = report.change
         what = f"{len(scope.files)} changed files since {scope.since}"
@@ -700,7 +714,7 @@ def execute(
         components=components(deps),
         change=scope,
     )
-    judged = _judge(report, inputs, config)
+    judged = _judge(report, inputs, config, inventory)
     # The boundary: every string any writer will see, redacted once, here.
     clean = boundary.text_filter(scrub)
     left = (
