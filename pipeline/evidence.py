@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from pipeline import resources
 from pipeline.redact import mask_line
-from pipeline.report import html, markdown, sarif, sbom
+from pipeline.report import html, markdown, oscal, sarif, sbom
 from pipeline.report import json as json_report
 from pipeline.run import RunOutput
 
@@ -83,6 +83,8 @@ def render_files(run: RunOutput, templates: Path) -> dict[str, bytes]:
     }
     for name, data in sorted(run.raw.items()):
         files[f"raw/{name}.json"] = rendered(f"raw/{name}.json", functools.partial(_raw_text, data))
+    linked = dict(files)  # OSCAL links to these, with their digests
+    files[oscal.FILE_NAME] = rendered(oscal.FILE_NAME, lambda: oscal.render(run.report, linked))
     digest = evidence_digest(files)
     files["report.html"] = rendered("report.html", lambda: html.render(run.report, templates, digest))
     if failures:
