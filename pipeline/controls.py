@@ -64,6 +64,15 @@ class Control:
     scope: str | None = None
     """A declared scope the control is about (`cardholder-data`): only findings there
     evidence it; undeclared, the control needs human evidence (MANUAL)."""
+    assessment: str = "automated"
+    """automated, partial, manual or not-applicable (ASSESSMENTS)."""
+    covers: str | None = None
+    """partial: which part of the requirement the scan covers."""
+    reason: str | None = None
+    """not-applicable: why a repository scan cannot evidence it."""
+
+
+ASSESSMENTS = ("automated", "partial", "manual", "not-applicable")
 
 
 SCOPES = ("cardholder-data",)
@@ -151,7 +160,18 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
         if cid in seen:
             raise PolicyError(f"{at}: duplicate control id {cid!r}")
         seen.add(cid)
-        unknown = set(raw) - {"id", "title", "domains", "rules", "manual", "source", "scope"}
+        unknown = set(raw) - {
+            "id",
+            "title",
+            "domains",
+            "rules",
+            "manual",
+            "source",
+            "scope",
+            "class",
+            "covers",
+            "reason",
+        }
         if unknown:
             raise PolicyError(f"{at}: unknown keys {sorted(unknown)}")
         doms = tuple(raw.get("domains") or ())
@@ -159,11 +179,24 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
             if d not in domains:
                 raise PolicyError(f"{at} ({cid}): unknown domain {d!r}")
         manual = bool(raw.get("manual", False))
+        assessment = str(raw.get("class") or ("manual" if manual else "automated"))
+        if assessment not in ASSESSMENTS:
+            raise PolicyError(f"{at} ({cid}): class {assessment!r}: expected one of {', '.join(ASSESSMENTS)}")
+        manual = manual or assessment == "manual"
+        evidenced = bool(raw.get("domains") or raw.get("rules"))
+        if assessment in ("manual", "not-applicable") and evidenced:
+            raise PolicyError(f"{at} ({cid}): a {assessment} requirement names no domain or rule")
+        if assessment in ("automated", "partial") and not evidenced:
+            raise PolicyError(f"{at} ({cid}): an {assessment} requirement names its domains or rules")
+        if assessment == "partial" and not str(raw.get("covers") or "").strip():
+            raise PolicyError(f"{at} ({cid}): a partial requirement says what the scan covers (covers:)")
+        if assessment == "not-applicable" and not str(raw.get("reason") or "").strip():
+            raise PolicyError(f"{at} ({cid}): a not-applicable requirement gives its reason (reason:)")
         scope = raw.get("scope")
         if scope is not None and scope not in SCOPES:
             raise PolicyError(f"{at} ({cid}): unknown scope {scope!r} (known: {', '.join(SCOPES)})")
         rules = tuple(str(r) for r in raw.get("rules") or ())
-        if not manual and not doms and not rules:
+        if assessment in ("automated", "partial") and not doms and not rules:
             raise PolicyError(f"{at} ({cid}): names no domain or rule and is not manual")
         controls.append(
             Control(
@@ -175,6 +208,9 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
                 manual=manual,
                 source=_need(raw, "source", str, at),
                 scope=scope,
+                assessment=assessment,
+                covers=str(raw["covers"]).strip() if raw.get("covers") else None,
+                reason=str(raw["reason"]).strip() if raw.get("reason") else None,
             )
         )
     return Framework(
@@ -348,6 +384,17 @@ def evaluate(
     declared = scopes or {}
 
     def one(control: Control) -> ControlResult:
+        return replace(_one(control), assessment=control.assessment, covers=control.covers)
+
+    def _one(control: Control) -> ControlResult:
+        if control.assessment == "not-applicable":
+            return ControlResult(
+                control.framework,
+                control.id,
+                control.title,
+                ControlStatus.NOT_APPLICABLE,
+                f"not applicable to a repository scan: {control.reason}",
+            )
         if control.manual:
             return _manual(control, attested.get((control.framework, control.id)), today)
         if control.scope is not None and control.scope not in declared:

@@ -253,6 +253,9 @@ class ControlStatus(enum.Enum):
     MANUAL = "MANUAL"
     ATTESTED = "ATTESTED"
     """A manual control with a current attestation (human evidence): never shown as PASS."""
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    """A requirement a repository scan cannot evidence at all (physical security…): listed
+    with the reason, never counted as assessed."""
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,11 @@ class ControlResult:
     """Fingerprints of the accepted (baselined) findings behind a FAIL."""
     attestation: Attestation | None = None
     """The attestation behind ATTESTED, or the overdue one behind a MANUAL."""
+    assessment: str = "automated"
+    """How the requirement is assessed: automated, partial (the scan covers part of it:
+    `covers`), manual or not-applicable (policies/controls/, docs/control-mapping.md)."""
+    covers: str | None = None
+    """For a partial requirement: which part the scan covers, and which not."""
 
     @property
     def label(self) -> str:

@@ -93,7 +93,7 @@ def test_invalid_data_names_the_file_and_key(tmp_path: Path) -> None:
     soc2 = broken / "controls" / "soc2.yaml"
     soc2.write_text(soc2.read_text().replace("domains: [backup]", "domains: [backups]"))
     with pytest.raises(
-        controls.PolicyError, match=r"soc2.yaml: controls\[5\] \(A1.2\): unknown domain 'backups'"
+        controls.PolicyError, match=r"soc2.yaml: controls\[34\] \(A1.2\): unknown domain 'backups'"
     ):
         controls.load(broken)
     soc2.write_text(soc2.read_text().replace("id: A1.2", "id: CC6.1").replace("[backups]", "[backup]"))

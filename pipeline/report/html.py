@@ -91,6 +91,24 @@ def _finding(f: Finding) -> dict[str, Any]:
     }
 
 
+def coverage(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per framework: requirements by class, and PASS over those the scan assesses
+    (automated and partial)."""
+    by = {
+        k: sum(1 for r in rows if r["assessment"] == k)
+        for k in ("automated", "partial", "manual", "not-applicable")
+    }
+    assessed = [r for r in rows if r["assessment"] in ("automated", "partial")]
+    passed = sum(1 for r in assessed if r["status"] == "PASS")
+    return {
+        "total": len(rows),
+        "by_class": by,
+        "passed": passed,
+        "assessed": len(assessed),
+        "percent": round(100 * passed / len(assessed)) if assessed else None,
+    }
+
+
 def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
     """The template's whole input: plain values only."""
     counts = Counter(f.severity for f in report.active_findings)
@@ -134,6 +152,8 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
                 "title": c.title,
                 "status": c.status.value,
                 "label": c.label,
+                "assessment": c.assessment,
+                "covers": c.covers,
                 "reason": c.reason,
                 "scanners": ", ".join(c.scanners),
                 "findings": list(c.findings) + list(c.accepted),
@@ -165,7 +185,8 @@ def view(report: RunReport, evidence_digest: str) -> dict[str, Any]:
         "scanners": scanners,
         "failed_scanners": [s for s in scanners if s["status"] == Status.FAILED.value],
         "frameworks": [
-            {"name": FRAMEWORK_NAMES.get(fw, fw), "controls": rows} for fw, rows in frameworks.items()
+            {"name": FRAMEWORK_NAMES.get(fw, fw), "controls": rows, "coverage": coverage(rows)}
+            for fw, rows in frameworks.items()
         ],
         "active": [_finding(f) for f in findings if f.active],
         "suppressed": [_finding(f) for f in findings if not f.active],

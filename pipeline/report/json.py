@@ -181,6 +181,8 @@ def to_dict(report: RunReport) -> dict[str, Any]:
                 "scanners": list(c.scanners),
                 "accepted": list(c.accepted),
                 "label": c.label,
+                "assessment": c.assessment,
+                "covers": c.covers,
                 "attestation": None if c.attestation is None else asdict(c.attestation),
             }
             for c in report.controls

@@ -7,7 +7,8 @@ Mapping (docs/evidence-format.md, "OSCAL"):
   separate assessment plan: the controls files are the plan);
 - one result: the run, from start to end; its props name the target, commit, branch,
   verdict and whether it was a partial (diff) scan;
-- reviewed controls: every control of every framework evaluated, as OSCAL control ids
+- reviewed controls: every control of every framework evaluated (not the ones not
+  applicable to a repository scan), as OSCAL control ids
   `<framework>-<id>` (lowercase, characters outside OSCAL's token set as `_`: `pci-dss-3.5.1`,
   `hipaa-164.312_b_`); the original id is the `control-id` prop of each finding;
 - one observation per control evaluation: the scan as the method (TEST, or EXAMINE for an
@@ -75,7 +76,8 @@ def build(report: RunReport, files: Mapping[str, bytes]) -> dict[str, Any]:
     verdict = gate.verdict(report).value
     observations: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
-    for c in report.controls:
+    reviewed = [c for c in report.controls if c.status is not ControlStatus.NOT_APPLICABLE]
+    for c in reviewed:
         oid = control_id(c.framework, c.control_id)
         obs_uuid = _uuid(run, "observation", oid)
         observations.append(
@@ -151,8 +153,7 @@ def build(report: RunReport, files: Mapping[str, bytes]) -> dict[str, Any]:
                         "control-selections": [
                             {
                                 "include-controls": [
-                                    {"control-id": control_id(c.framework, c.control_id)}
-                                    for c in report.controls
+                                    {"control-id": control_id(c.framework, c.control_id)} for c in reviewed
                                 ]
                                 or [{"control-id": "none"}]
                             }

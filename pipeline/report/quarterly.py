@@ -77,6 +77,7 @@ STATUS_COLORS = {
     "NOT_ASSESSED": "#8a5300",
     "MANUAL": "#57606a",
     "ATTESTED": "#0b5394",
+    "NOT_APPLICABLE": "#8c959f",
 }
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 """`--paper` → the CSS page size of the report's PDF."""
@@ -204,7 +205,7 @@ def summarise(
         {"control": f"{fw} {c['id']}", "framework": fw, "id": c["id"], "counts": c["counts"]}
         for fw, rows in frameworks.items()
         for c in rows
-        if c["evidence_runs"] == 0 and c["attested_runs"] == 0
+        if c["evidence_runs"] == 0 and c["attested_runs"] == 0 and c["status"] != "NOT_APPLICABLE"
     ]
     never = [row["control"] for row in never_rows]
     # Coverage gaps: every day of the period up to `until` without a run, before the

@@ -97,7 +97,7 @@ def print_summary(report: RunReport, console: Console, output_dir: str | None = 
         for c in report.controls:
             tally = by_fw.setdefault(c.framework, {})
             tally[c.status.value] = tally.get(c.status.value, 0) + 1
-        order = ("FAIL", "ERROR", "NOT_ASSESSED", "PASS", "ATTESTED", "MANUAL")
+        order = ("FAIL", "ERROR", "NOT_ASSESSED", "PASS", "ATTESTED", "MANUAL", "NOT_APPLICABLE")
         for fw, tally in by_fw.items():
             parts = ", ".join(f"{tally[s]} {s}" for s in order if s in tally)
             console.print(Text(f"  controls {fw}: {parts}"))

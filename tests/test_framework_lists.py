@@ -1,0 +1,107 @@
+"""Complete requirement lists (issue 16, item 1): each framework file lists every
+requirement of its version, each with a class (automated, partial with what the scan
+covers, manual, or not applicable with the reason), and the report counts them."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+import pytest
+from samples import sample
+
+from pipeline import controls, resources
+from pipeline.model import ControlStatus
+
+CATALOG = controls.load(resources.policies_dir())
+
+SOC2 = (
+    [f"CC1.{i}" for i in range(1, 6)]
+    + [f"CC2.{i}" for i in range(1, 4)]
+    + [f"CC3.{i}" for i in range(1, 5)]
+    + [f"CC4.{i}" for i in range(1, 3)]
+    + [f"CC5.{i}" for i in range(1, 4)]
+    + [f"CC6.{i}" for i in range(1, 9)]
+    + [f"CC7.{i}" for i in range(1, 6)]
+    + ["CC8.1", "CC9.1", "CC9.2", "A1.1", "A1.2", "A1.3", "C1.1", "C1.2"]
+    + [f"PI1.{i}" for i in range(1, 6)]
+    + ["P1.1", "P2.1", "P3.1", "P3.2", "P4.1", "P4.2", "P4.3", "P5.1", "P5.2"]
+    + [f"P6.{i}" for i in range(1, 8)]
+    + ["P7.1", "P8.1"]
+)
+"""The 2017 Trust Services Criteria: 33 common criteria, A1, C1, PI1 and the privacy criteria."""
+ISO = list(
+    itertools.chain(
+        (f"A.5.{i}" for i in range(1, 38)),
+        (f"A.6.{i}" for i in range(1, 9)),
+        (f"A.7.{i}" for i in range(1, 15)),
+        (f"A.8.{i}" for i in range(1, 35)),
+    )
+)
+"""ISO/IEC 27001:2022 Annex A: 37 organisational, 8 people, 14 physical, 34 technological."""
+
+
+@pytest.mark.parametrize(("framework", "expected"), [("soc2", SOC2), ("iso27001", ISO)])
+def test_every_requirement_is_listed_once(framework: str, expected: list[str]) -> None:
+    ids = [c.id for c in CATALOG.frameworks[framework].controls]
+    assert len(expected) == len(set(expected)) and len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(expected), (set(expected) - set(ids), set(ids) - set(expected))
+
+
+@pytest.mark.parametrize("framework", sorted(CATALOG.frameworks))
+def test_every_requirement_has_a_class_and_its_explanation(framework: str) -> None:
+    for c in CATALOG.frameworks[framework].controls:
+        assert c.assessment in controls.ASSESSMENTS, c.id
+        evidenced = bool(c.domains or c.rules)
+        assert evidenced == (c.assessment in ("automated", "partial")), c.id
+        assert (c.assessment == "partial") == bool(c.covers), c.id
+        assert (c.assessment == "not-applicable") == bool(c.reason), c.id
+        assert c.source, c.id
+
+
+def test_the_loader_refuses_a_class_without_its_explanation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    policies = tmp_path / "policies"
+    shutil.copytree(resources.policies_dir(), policies)
+    soc2 = policies / "controls" / "soc2.yaml"
+    soc2.write_text(
+        soc2.read_text().replace(
+            "    class: not-applicable\n    reason:", "    class: not-applicable\n    note:", 1
+        )
+    )
+    with pytest.raises(controls.PolicyError, match=r"unknown keys|gives its reason"):
+        controls.load(policies)
+    shutil.copytree(resources.policies_dir() / "controls", policies / "controls", dirs_exist_ok=True)
+    soc2.write_text(
+        soc2.read_text().replace("    class: partial\n    covers:", "    class: partial\n    note:", 1)
+    )
+    with pytest.raises(controls.PolicyError, match=r"unknown keys|says what the scan covers"):
+        controls.load(policies)
+
+
+def test_a_run_lists_every_requirement_and_never_passes_what_it_cannot_see() -> None:
+    report = sample().report
+    soc2 = [c for c in report.controls if c.framework == "soc2"]
+    assert len(soc2) == len(SOC2)
+    by = Counter(c.status for c in soc2 if c.assessment == "not-applicable")
+    assert by == Counter(
+        {ControlStatus.NOT_APPLICABLE: sum(1 for c in soc2 if c.assessment == "not-applicable")}
+    )
+    assert all(
+        c.status is not ControlStatus.PASS for c in soc2 if c.assessment in ("manual", "not-applicable")
+    )
+    (cc64,) = [c for c in soc2 if c.control_id == "CC6.4"]
+    assert cc64.reason.startswith("not applicable to a repository scan: physical access")
+
+
+def test_the_report_counts_requirements_by_class() -> None:
+    from pipeline import evidence
+
+    page = evidence.render_files(sample(), resources.templates_dir())["report.html"].decode()
+    cov = Counter(c.assessment for c in CATALOG.frameworks["soc2"].controls)
+    expected = (
+        f"{len(SOC2)} requirements: {cov['automated']} automated, {cov['partial']} partial (the scan covers part), "
+        f"{cov['manual']} manual (human evidence), {cov['not-applicable']} not applicable to a repository scan."
+    )
+    assert expected in page
