@@ -374,6 +374,7 @@ def record_from_findings_json(doc: Mapping[str, Any], manifest_digest: str) -> d
                 "status": c["status"],
                 "accepted": len(c.get("accepted") or ()),
                 "label": c.get("label") or c["status"],
+                "assessment": c.get("assessment", "automated"),
                 "attestation": _attestation(c.get("attestation")),
             }
             for c in doc.get("controls", [])

@@ -105,3 +105,27 @@ def test_the_report_counts_requirements_by_class() -> None:
         f"{cov['manual']} manual (human evidence), {cov['not-applicable']} not applicable to a repository scan."
     )
     assert expected in page
+
+
+def test_the_quarterly_report_counts_requirements_by_class(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from pipeline import ledger
+    from pipeline.report import json as json_writer
+    from pipeline.report import quarterly
+
+    doc = json_writer.to_dict(sample().report)
+    record = ledger.record_from_findings_json(doc, "sha256:" + "0" * 64)
+    q = quarterly.load_quarter([("repo", 1, "d", record)], "2026-Q4", set(), today=dt.date(2026, 12, 1))
+    s = quarterly.summarise(q, quarterly.DEFAULT_SLA_DAYS)
+    cov = s["coverage"]["soc2"]
+    expected = Counter(c.assessment for c in CATALOG.frameworks["soc2"].controls)
+    assert cov["total"] == len(SOC2) and cov["by_class"] == {
+        k: expected.get(k, 0) for k in controls.ASSESSMENTS
+    }
+    assert cov["assessed"] == expected["automated"] + expected["partial"]
+    assert "soc2 CC6.4" not in s["never_assessed"], "not applicable is not 'never assessed'"
+    page = quarterly.render_html(s, resources.templates_dir(), "2026-12-01T00:00:00Z")
+    assert (
+        f"{len(SOC2)} requirements: {expected['automated']} automated, {expected['partial']} partial" in page
+    )

@@ -43,7 +43,7 @@ from pipeline.report.history import (
     load_quarter,
     on_default,
 )
-from pipeline.report.html import environment
+from pipeline.report.html import coverage, environment
 from pipeline.report.periods import Period, date_period, previous_quarter, quarter_bounds, quarter_period
 from pipeline.report.registers import accepted_register, attestation_register, branch_rows
 
@@ -178,6 +178,7 @@ def summarise(
             )
             entry["history"].append((run.record["started_at"][:10], c["status"]))
             entry["label"] = c.get("label") or c["status"]
+            entry["assessment"] = c.get("assessment", "automated")
             entry["attestation"] = c.get("attestation") or entry["attestation"]
             if c["status"] in ("PASS", "FAIL"):
                 entry["evidence"] += 1
@@ -192,6 +193,7 @@ def summarise(
                 "title": entry["title"],
                 "status": statuses[-1],
                 "label": entry["label"],
+                "assessment": entry.get("assessment", "automated"),
                 "history": entry["history"],
                 "counts": dict(Counter(statuses)),
                 "evidence_runs": entry["evidence"],
@@ -358,6 +360,7 @@ def summarise(
         "tools": tools,
         "advisory_age": (min(ages), max(ages)) if ages else None,
         "frameworks": dict(frameworks),
+        "coverage": {fw: coverage(rows) for fw, rows in frameworks.items()},
         "framework_titles": {fw: (framework_titles or {}).get(fw, fw) for fw in frameworks},
         "opened": {s: opened.get(s, 0) for s in SEVERITIES},
         "closed": {s: closed.get(s, 0) for s in SEVERITIES},
