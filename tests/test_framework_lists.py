@@ -129,3 +129,63 @@ def test_the_quarterly_report_counts_requirements_by_class(tmp_path) -> None:  #
     assert (
         f"{len(SOC2)} requirements: {expected['automated']} automated, {expected['partial']} partial" in page
     )
+
+
+HIPAA = [
+    "164.308(a)(1)(i)", "164.308(a)(1)(ii)(A)", "164.308(a)(1)(ii)(B)", "164.308(a)(1)(ii)(C)",
+    "164.308(a)(1)(ii)(D)", "164.308(a)(2)", "164.308(a)(3)(i)", "164.308(a)(3)(ii)(A)",
+    "164.308(a)(3)(ii)(B)", "164.308(a)(3)(ii)(C)", "164.308(a)(4)(i)", "164.308(a)(4)(ii)(A)",
+    "164.308(a)(4)(ii)(B)", "164.308(a)(4)(ii)(C)", "164.308(a)(5)(i)", "164.308(a)(5)(ii)(A)",
+    "164.308(a)(5)(ii)(B)", "164.308(a)(5)(ii)(C)", "164.308(a)(5)(ii)(D)", "164.308(a)(6)(i)",
+    "164.308(a)(6)(ii)", "164.308(a)(7)(i)", "164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)",
+    "164.308(a)(7)(ii)(C)", "164.308(a)(7)(ii)(D)", "164.308(a)(7)(ii)(E)", "164.308(a)(8)",
+    "164.308(b)(1)", "164.308(b)(3)", "164.310(a)(1)", "164.310(a)(2)(i)", "164.310(a)(2)(ii)",
+    "164.310(a)(2)(iii)", "164.310(a)(2)(iv)", "164.310(b)", "164.310(c)", "164.310(d)(1)",
+    "164.310(d)(2)(i)", "164.310(d)(2)(ii)", "164.310(d)(2)(iii)", "164.310(d)(2)(iv)",
+    "164.312(a)(1)", "164.312(a)(2)(i)", "164.312(a)(2)(ii)", "164.312(a)(2)(iii)",
+    "164.312(a)(2)(iv)", "164.312(b)", "164.312(c)(1)", "164.312(c)(2)", "164.312(d)",
+    "164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.314(a)(1)",
+    "164.314(a)(2)(i)", "164.314(a)(2)(ii)", "164.314(a)(2)(iii)", "164.314(b)(1)",
+    "164.314(b)(2)", "164.316(a)", "164.316(b)(1)", "164.316(b)(2)(i)", "164.316(b)(2)(ii)",
+    "164.316(b)(2)(iii)",
+]  # fmt: skip
+"""45 CFR 164.308–164.316: every standard and implementation specification."""
+
+NIST_FAMILIES = {
+    "AC": (25, {13, 15}),
+    "AU": (16, {15}),
+    "CM": (14, set()),
+    "CP": (13, {5}),
+    "IA": (13, set()),
+    "RA": (10, {4}),
+    "SA": (24, {6, 7, 12, 13, 14, 18, 19}),
+    "SC": (51, {9, 14, 19, 33}),
+    "SI": (23, {9}),
+    "SR": (12, set()),
+}
+"""SP 800-53 Rev. 5 (release 5.2.0): controls per family and the withdrawn ones."""
+
+
+def test_hipaa_lists_every_standard_and_implementation_specification() -> None:
+    ids = [c.id for c in CATALOG.frameworks["hipaa"].controls]
+    assert ids == HIPAA, "in regulation order"
+
+
+def test_nist_lists_every_base_control_of_the_families_it_covers() -> None:
+    ids = {c.id for c in CATALOG.frameworks["nist-800-53"].controls}
+    for family, (last, withdrawn) in NIST_FAMILIES.items():
+        expected = {f"{family}-{n}" for n in range(1, last + 1) if n not in withdrawn}
+        base = {i for i in ids if i.startswith(family + "-") and "(" not in i}
+        assert base == expected, (family, expected - base, base - expected)
+    assert {i.split("-")[0] for i in ids} <= {*NIST_FAMILIES, "PL"}, (
+        "the families left out are stated in the file"
+    )
+
+
+def test_pci_lists_the_defined_requirements_of_all_twelve() -> None:
+    ids = [c.id for c in CATALOG.frameworks["pci-dss"].controls]
+    assert len(ids) == len(set(ids)) and len(ids) >= 200
+    assert {i.split(".")[0] for i in ids} == {str(n) for n in range(1, 13)}
+    assert {"1.2.1", "3.5.1", "4.2.1", "6.3.3", "8.6.2", "10.2.1", "11.3.1", "12.10.1"} <= set(ids)
+    key = [tuple(int(p) for p in i.split(".")) for i in ids]
+    assert key == sorted(key), "in requirement order"
