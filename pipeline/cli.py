@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -884,19 +885,31 @@ def cmd_controls(args: argparse.Namespace, out: Console, err: Console) -> int:
 def cmd_policies(args: argparse.Namespace, out: Console, err: Console) -> int:
     catalog = controls.load(resources.policies_dir())
     if args.builtin:
-        table = Table("domain", "checks", "severity", title="checkov built-in checks by domain")
+        table = Table("domain", "checks", "severities", title="checkov built-in checks by domain")
         severities = catalog.severities
         for domain in catalog.domains:
-            ids = sorted(c for c, d in catalog.builtin_domain.items() if d == domain)
+            ids = [c for c, d in catalog.builtin_domain.items() if d == domain]
             if ids:
-                table.add_row(domain, str(len(ids)), severities[ids[0]].label)
+                count = Counter(severities[c] for c in ids)
+                graded = ", ".join(f"{count[s]} {s.label}" for s in sorted(count, reverse=True))
+                table.add_row(domain, str(len(ids)), graded)
         out.print(table)
+        graded_unmapped = sorted(c for c in catalog.unmapped if c in severities)
         out.print(
             f"{len(catalog.unmapped)} checks outside these domains are not mapped to controls "
-            "and take the checkov default severity of policies/severity.yaml: " + ", ".join(catalog.unmapped),
+            "and take the checkov default severity of policies/severity.yaml"
+            + (
+                f" (but {', '.join(graded_unmapped)}: checkov-builtin.yaml severity.checks)"
+                if graded_unmapped
+                else ""
+            )
+            + ": "
+            + ", ".join(catalog.unmapped),
             markup=False,
             soft_wrap=True,
         )
+        for key, why in catalog.unmapped_reasons.items():
+            out.print(f"  unmapped {key}: {why}", markup=False, soft_wrap=True)
         if catalog.excluded:
             out.print("Excluded on purpose: " + ", ".join(sorted(catalog.excluded)), markup=False)
         return gate.EXIT_PASS

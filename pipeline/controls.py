@@ -109,11 +109,15 @@ class Catalog:
     builtin_domain: Mapping[str, str]
     """built-in checkov id → domain."""
     severities: Mapping[str, Severity] = field(default_factory=dict)
-    """checkov rule id → severity (pack and mapped built-ins)."""
+    """checkov rule id → severity: our pack (pack.yaml) and the built-ins of
+    checkov-builtin.yaml (severity.checks, else the severity of the check's domain); a
+    built-in outside the domains is here only when severity.checks lists it."""
     excluded: Mapping[str, str] = field(default_factory=dict)
     tracked_categories: tuple[str, ...] = ()
     unmapped: tuple[str, ...] = ()
     """checkov built-in checks outside the tracked categories (default severity, no control)."""
+    unmapped_reasons: Mapping[str, str] = field(default_factory=dict)
+    """checkov category (or unmapped id) → why those checks are in no compliance domain."""
 
     def evidence(self, control: Control) -> tuple[frozenset[str], frozenset[str]]:
         """(checkov rule ids, whole scanners) that evidence a control."""
@@ -222,30 +226,90 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
     )
 
 
+BUILTIN_KEYS = (
+    "checkov_version",
+    "tracked_categories",
+    "severity",
+    "unmapped_reasons",
+    "corrections",
+    "excluded",
+    "domains",
+    "unmapped",
+)
+"""The top-level keys of checkov-builtin.yaml (docs/schemas/checkov-builtin.schema.json)."""
+
+
+def _builtin(
+    builtin: Any, domains: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, Severity], dict[str, str]]:
+    """checkov-builtin.yaml: (built-in id → domain, id → severity, unmapped reasons).
+
+    A check's severity is severity.checks.<id> when listed, else the severity of its
+    domain (severity.domains, medium when the domain has none); a listed check outside
+    the domains (unmapped or excluded) takes the listed severity, the others none here
+    (policies/severity.yaml's checkov default applies)."""
+    where = "checkov-builtin.yaml"
+    if not isinstance(builtin, dict):
+        raise PolicyError(f"{where}: expected a mapping")
+    unknown = sorted(set(builtin) - set(BUILTIN_KEYS))
+    if unknown:
+        raise PolicyError(f"{where}: unknown keys {unknown} (known: {', '.join(BUILTIN_KEYS)})")
+    builtin_domain: dict[str, str] = {}
+    for d, ids in _need(builtin, "domains", dict, where).items():
+        if d not in domains:
+            raise PolicyError(f"{where}: domains.{d}: unknown domain")
+        for cid in ids or ():
+            if cid in builtin_domain:
+                raise PolicyError(f"{where}: {cid} is in {builtin_domain[cid]} and {d}")
+            builtin_domain[cid] = d
+    unmapped = [str(c) for c in builtin.get("unmapped") or ()]
+    excluded = builtin.get("excluded") or {}
+    if not isinstance(excluded, dict):
+        raise PolicyError(f"{where}.excluded: expected dict, got {type(excluded).__name__}")
+    listed = set(builtin_domain) | set(unmapped) | set(excluded)
+    severity = _need(builtin, "severity", dict, where)
+    unknown = sorted(set(severity) - {"domains", "checks"})
+    if unknown:
+        raise PolicyError(f"{where}: severity: unknown keys {unknown} (known: domains, checks)")
+    by_domain: dict[str, Severity] = {}
+    for d, text in _need(severity, "domains", dict, f"{where}.severity").items():
+        if d not in domains:
+            raise PolicyError(f"{where}: severity.domains.{d}: unknown domain")
+        by_domain[d] = _severity(text, f"{where}: severity.domains.{d}")
+    checks = severity.get("checks") or {}
+    if not isinstance(checks, dict):
+        raise PolicyError(f"{where}.severity.checks: expected dict, got {type(checks).__name__}")
+    by_check: dict[str, Severity] = {}
+    for cid, text in checks.items():
+        at = f"{where}: severity.checks.{cid}"
+        if cid not in listed:
+            raise PolicyError(
+                f"{at}: not a built-in check of this file (no domain lists it, nor unmapped, excluded)"
+            )
+        by_check[str(cid)] = _severity(text, at)
+    severities = {
+        cid: by_check.get(cid, by_domain.get(d, Severity.MEDIUM)) for cid, d in builtin_domain.items()
+    }
+    severities.update(by_check)
+    reasons = builtin.get("unmapped_reasons") or {}
+    if not isinstance(reasons, dict):
+        raise PolicyError(f"{where}.unmapped_reasons: expected dict, got {type(reasons).__name__}")
+    for key, why in reasons.items():
+        at = f"{where}: unmapped_reasons.{key}"
+        if not isinstance(why, str) or not why.strip():
+            raise PolicyError(f"{at}: give the reason as a non-empty string")
+        if str(key).startswith("CKV") and key not in unmapped:
+            raise PolicyError(f"{at}: not an unmapped check (a reason names a category or an unmapped id)")
+    return builtin_domain, severities, {str(k): str(v).strip() for k, v in reasons.items()}
+
+
 def load(policies: Path) -> Catalog:
     """Load and validate every policy file; PolicyError names what is wrong."""
     dom_data = _need(_load(policies / "domains.yaml"), "domains", dict, "domains.yaml")
     domains = {d: str(v.get("title", d)) for d, v in dom_data.items()}
     domain_scanners = {d: frozenset(v.get("scanners") or ()) for d, v in dom_data.items()}
     builtin = _load(policies / "checkov-builtin.yaml")
-    builtin_domain: dict[str, str] = {}
-    for d, ids in _need(builtin, "domains", dict, "checkov-builtin.yaml").items():
-        if d not in domains:
-            raise PolicyError(f"checkov-builtin.yaml: domains.{d}: unknown domain")
-        for cid in ids or ():
-            if cid in builtin_domain:
-                raise PolicyError(f"checkov-builtin.yaml: {cid} is in {builtin_domain[cid]} and {d}")
-            builtin_domain[cid] = d
-    sev_by_domain = _need(
-        _need(builtin, "severity", dict, "checkov-builtin.yaml"),
-        "domains",
-        dict,
-        "checkov-builtin.yaml.severity",
-    )
-    severities = {
-        cid: _severity(sev_by_domain.get(d, "medium"), f"checkov-builtin.yaml.severity.domains.{d}")
-        for cid, d in builtin_domain.items()
-    }
+    builtin_domain, severities, unmapped_reasons = _builtin(builtin, domains)
     pack: dict[str, PackPolicy] = {}
     for pid, raw in _need(_load(policies / "pack.yaml"), "policies", dict, "pack.yaml").items():
         at = f"pack.yaml: policies.{pid}"
@@ -286,6 +350,7 @@ def load(policies: Path) -> Catalog:
         excluded=dict(builtin.get("excluded") or {}),
         tracked_categories=tuple(builtin.get("tracked_categories") or ()),
         unmapped=tuple(builtin.get("unmapped") or ()),
+        unmapped_reasons=unmapped_reasons,
     )
 
 

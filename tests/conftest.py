@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shutil
 import subprocess
@@ -16,13 +17,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pipeline import resources, runner
+from pipeline import controls, resources, runner
 from pipeline.config import Config, ScannerConfig, default_config
 from pipeline.discover import discover
 from pipeline.manifests import collect
 from pipeline.run import RunOutput, execute, load_severities, make_reader
 from pipeline.scanners import SCANNER_NAMES, registry
-from pipeline.scanners.base import Context
+from pipeline.scanners.base import Context, SeverityTable
 from pipeline.vulndb.store import import_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,14 @@ def data(tool: str, name: str) -> str:
     return (DATA / tool / name).read_text(encoding="utf-8")
 
 
+@functools.cache
+def _severities() -> SeverityTable:
+    """As a run grades: severity.yaml over the catalogue's (pack and checkov built-ins)."""
+    return load_severities(
+        resources.policies_dir() / "severity.yaml", controls.load(resources.policies_dir())
+    )
+
+
 def make_context(root: Path, config: Config | None = None, workdir: Path | None = None) -> Context:
     cfg = config or default_config(SCANNER_NAMES)
     inv = discover(root, runner.run, exclude=cfg.exclude, max_file_size=cfg.max_file_size)
@@ -51,7 +60,7 @@ def make_context(root: Path, config: Config | None = None, workdir: Path | None 
         config=cfg,
         workdir=workdir or Path(tempfile.mkdtemp(prefix="ctx-work-")),  # never inside the target
         policies=resources.policies_dir(),
-        severities=load_severities(resources.policies_dir() / "severity.yaml"),
+        severities=_severities(),
         read_text=read,
         dependencies=tuple(deps),
         manifest_problems=tuple(problems),
