@@ -189,9 +189,9 @@ def _framework(path: Path, domains: Mapping[str, str]) -> Framework:
         manual = manual or assessment == "manual"
         evidenced = bool(raw.get("domains") or raw.get("rules"))
         if assessment in ("manual", "not-applicable") and evidenced:
-            raise PolicyError(f"{at} ({cid}): a {assessment} requirement names no domain or rule")
+            raise PolicyError(f"{at} ({cid}): a {assessment} requirement must not name domains or rules")
         if assessment in ("automated", "partial") and not evidenced:
-            raise PolicyError(f"{at} ({cid}): an {assessment} requirement names its domains or rules")
+            raise PolicyError(f"{at} ({cid}): an {assessment} requirement must name its domains or rules")
         if assessment == "partial" and not str(raw.get("covers") or "").strip():
             raise PolicyError(f"{at} ({cid}): a partial requirement says what the scan covers (covers:)")
         if assessment == "not-applicable" and not str(raw.get("reason") or "").strip():
