@@ -29,10 +29,8 @@ import calendar
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from pipeline import listfile
 from pipeline.config import ConfigError
 from pipeline.model import Attestation
 
@@ -66,35 +64,10 @@ def load(
 ) -> tuple[Attestation, ...]:
     """Parse and validate the attestations file. `manual`: the (framework, control) pairs
     that may be attested; `known`: every control of every framework."""
-    if not path.is_file():
-        return ()
-    name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{name}: cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: not valid YAML: {exc}") from None
-    if root is None:
-        return ()
-    if not isinstance(data, dict) or not isinstance(data.get("attestations"), list):
-        raise ConfigError(f"{name}:1: expected a top-level 'attestations' list")
-    nodes = next(v for k, v in root.value if k.value == "attestations").value
     out: list[Attestation] = []
     seen: dict[tuple[str, str], int] = {}
-    for raw, node in zip(data["attestations"], nodes, strict=True):
-        line = node.start_mark.line + 1
-        at = f"{name}:{line}"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{at}: an attestation must be a mapping")
-        unknown = set(raw) - KEYS
-        if unknown:
-            raise ConfigError(f"{at}: unknown keys {sorted(unknown)} (allowed: {sorted(KEYS)})")
-        for key, value in raw.items():
-            if isinstance(value, (list, dict)):  # also: no alias bomb is ever turned into text
-                raise ConfigError(f"{at}: {key!r} must be a single value, not a list or mapping")
+    for raw, line in listfile.entries(path, "attestations", "an attestation", KEYS):
+        at = f"{path.name}:{line}"
         for key in REQUIRED:
             if not str(raw.get(key) or "").strip():
                 raise ConfigError(f"{at}: attestation without {key!r} (required: {', '.join(REQUIRED)})")
@@ -112,14 +85,7 @@ def load(
         status = str(raw.get("status") or "passed").strip().lower()
         if status not in ("passed", "failed"):
             raise ConfigError(f"{at}: status {raw.get('status')!r}: expected passed or failed")
-        updated = raw["updated"]
-        if isinstance(updated, str):
-            try:
-                updated = dt.date.fromisoformat(updated)
-            except ValueError:
-                raise ConfigError(f"{at}: updated {updated!r} is not a YYYY-MM-DD date") from None
-        if not isinstance(updated, dt.date) or isinstance(updated, dt.datetime):
-            raise ConfigError(f"{at}: updated must be a YYYY-MM-DD date")
+        updated = listfile.date(raw["updated"], at, "updated")
         if updated > today:
             raise ConfigError(f"{at}: updated {updated} is in the future")
         frequency = str(raw["frequency"]).strip().lower()

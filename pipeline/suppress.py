@@ -23,10 +23,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from pipeline import listfile
 from pipeline.config import ConfigError
 from pipeline.model import Finding, ScanResult, Suppression
 
@@ -72,31 +70,9 @@ class Waiver:
 
 def load_waivers(path: Path, today: dt.date, max_days: int) -> tuple[Waiver, ...]:
     """Parse and validate the waivers file; ConfigError names the file and line."""
-    if not path.is_file():
-        return ()
-    name = path.name
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: not valid YAML: {exc}") from None
-    if root is None:
-        return ()
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("waivers"), list):
-        raise ConfigError(f"{name}:1: expected a top-level 'waivers' list")
-    nodes = next(v for k, v in root.value if k.value == "waivers").value
     waivers = []
-    for raw, node in zip(data["waivers"], nodes, strict=True):
-        line = node.start_mark.line + 1
-        at = f"{name}:{line}"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{at}: a waiver must be a mapping")
-        unknown = set(raw) - WAIVER_KEYS
-        if unknown:
-            raise ConfigError(f"{at}: unknown keys {sorted(unknown)} (allowed: {sorted(WAIVER_KEYS)})")
-        for key, value in raw.items():
-            if isinstance(value, (list, dict)):  # also: no alias bomb is ever turned into text
-                raise ConfigError(f"{at}: {key!r} must be a single value, not a list or mapping")
+    for raw, line in listfile.entries(path, "waivers", "a waiver", WAIVER_KEYS):
+        at = f"{path.name}:{line}"
         for key in ("reason", "owner", "expires"):
             if not str(raw.get(key) or "").strip():
                 raise ConfigError(f"{at}: waiver without {key!r} (reason, owner and expires are required)")
@@ -105,14 +81,7 @@ def load_waivers(path: Path, today: dt.date, max_days: int) -> tuple[Waiver, ...
             raise ConfigError(f"{at}: give either 'fingerprint', or 'rule' with a 'path' glob")
         if raw.get("rule") and not raw.get("path"):
             raise ConfigError(f"{at}: a waiver by rule needs a 'path' glob")
-        expires = raw["expires"]
-        if isinstance(expires, str):
-            try:
-                expires = dt.date.fromisoformat(expires)
-            except ValueError:
-                raise ConfigError(f"{at}: expires {expires!r} is not a YYYY-MM-DD date") from None
-        if not isinstance(expires, dt.date):
-            raise ConfigError(f"{at}: expires must be a YYYY-MM-DD date")
+        expires = listfile.date(raw["expires"], at, "expires")
         if (expires - today).days > max_days:
             raise ConfigError(f"{at}: expires {expires} is more than {max_days} days away (waiver-max-days)")
         waivers.append(
@@ -121,7 +90,7 @@ def load_waivers(path: Path, today: dt.date, max_days: int) -> tuple[Waiver, ...
                 owner=str(raw["owner"]).strip(),
                 expires=expires,
                 line=line,
-                source=name,
+                source=path.name,
                 fingerprint=str(raw["fingerprint"]) if has_fp else None,
                 rule=str(raw["rule"]) if raw.get("rule") else None,
                 path=str(raw["path"]) if raw.get("path") else None,
@@ -156,7 +125,10 @@ NO_BASELINE = Baseline(frozenset(), "")
 
 def load_baseline(path: Path, today: dt.date, max_days: int) -> Baseline:
     """Parse a baseline; its review date, like a waiver's expiry, may be at most
-    `waiver-max-days` away (ConfigError otherwise)."""
+    `waiver-max-days` away (ConfigError otherwise). A symbolic link is refused, as for
+    the waivers file: it could name a file outside the scanned folder."""
+    if path.is_symlink():
+        raise ConfigError(f"baseline {path.name}: a symbolic link, not read")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         fingerprints = frozenset(str(e["fingerprint"]) for e in data["findings"])
@@ -165,6 +137,8 @@ def load_baseline(path: Path, today: dt.date, max_days: int) -> Baseline:
             raise TypeError("'accepted' is not an object")
     except FileNotFoundError:
         raise ConfigError(f"baseline {path}: no such file (create one with `baseline create`)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"baseline {path}: not UTF-8 text") from None
     except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"baseline {path}: not a baseline file ({exc})") from None
     review = record.get("review_by")

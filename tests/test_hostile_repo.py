@@ -448,3 +448,58 @@ def test_hook_file_names_are_never_its_options(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "settings.env:1  detect-secrets AWS Access Key" in done.stdout  # not `--only checkov`
     assert not (t / "ev").exists()
+
+
+@pytest.mark.parametrize("name", ["compliance-waivers.yaml", "compliance-attestations.yaml"])
+def test_a_list_file_linking_outside_the_target_is_not_read(tmp_path: Path, name: str) -> None:
+    """A repository's waivers or attestations file that is a symbolic link to a file
+    outside it is refused: YAML's error message would otherwise quote that file."""
+    outside = tmp_path / "operator-secrets.txt"
+    outside.write_text("db_password: [s3cr3t-OUTSIDE-value\n")  # invalid YAML, quoted by the parser
+    target = tmp_path / "repo"
+    target.mkdir()
+    (target / "app.py").write_text("x = 1\n")
+    (target / name).symlink_to(outside)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "scan",
+            str(target),
+            "-o",
+            str(tmp_path / "ev"),
+            "--skip",
+            "pip-audit",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3 and "symbolic link" in done.stderr, done.stderr
+    assert "s3cr3t-OUTSIDE" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["compliance-waivers.yaml", "compliance-attestations.yaml"])
+def test_a_list_file_that_is_not_utf8_is_a_configuration_error(tmp_path: Path, name: str) -> None:
+    target = tmp_path / "repo"
+    target.mkdir()
+    (target / "app.py").write_text("x = 1\n")
+    (target / name).write_bytes(b"waivers:\n  - reason: caf\xe9\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "scan",
+            str(target),
+            "-o",
+            str(tmp_path / "ev"),
+            "--skip",
+            "pip-audit",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3 and f"{name}: cannot be read as UTF-8 text" in done.stderr, done.stderr
